@@ -1,0 +1,67 @@
+#pragma once
+// Python's callback= and error_callback= keywords, spelled as trailing arguments:
+//
+//   pool.apply_async(square, 20, mpp::callback([&](int r) { results.push_back(r); }));
+//   pool.map_async(parse, files, mpp::error_callback([](const mpp::RemoteError& e) { log(e.what()); }));
+//
+// They run on the master, one at a time, in completion order, on the thread that delivers
+// results (mpp's progress thread, or a thread waiting in get()/join()), before the result
+// counts as ready. Like Python's, they should be quick and must not wait on other results.
+#include <functional>
+#include <type_traits>
+#include <utility>
+
+#include "mpp/errors.hpp"
+
+namespace mpp {
+
+template <class F>
+struct Callback {
+  F function;
+};
+template <class F>
+struct ErrorCallback {
+  F function;
+};
+
+/// Called with the task's result (for map_async: the whole result vector).
+template <class F>
+Callback<std::decay_t<F>> callback(F&& function) {
+  return {std::forward<F>(function)};
+}
+/// Called with the RemoteError of a task that threw.
+template <class F>
+ErrorCallback<std::decay_t<F>> error_callback(F&& function) {
+  return {std::forward<F>(function)};
+}
+
+namespace detail {
+
+template <class T>
+struct is_callback_option : std::false_type {};
+template <class F>
+struct is_callback_option<Callback<F>> : std::true_type {};
+template <class F>
+struct is_callback_option<ErrorCallback<F>> : std::true_type {};
+template <class T>
+inline constexpr bool is_callback_option_v = is_callback_option<std::remove_cvref_t<T>>::value;
+
+/// The callbacks of one job, type-erased.
+template <class T>
+struct Callbacks {
+  using OnResult = std::conditional_t<std::is_void_v<T>, std::function<void()>, std::function<void(const T&)>>;
+  OnResult on_result;
+  std::function<void(const RemoteError&)> on_error;
+
+  template <class F>
+  void set(Callback<F>&& option) {
+    on_result = std::move(option.function);
+  }
+  template <class F>
+  void set(ErrorCallback<F>&& option) {
+    on_error = std::move(option.function);
+  }
+};
+
+}  // namespace detail
+}  // namespace mpp

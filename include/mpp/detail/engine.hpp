@@ -1,0 +1,173 @@
+#pragma once
+// The master's task engine: queues tasks per pool, ships them to workers in batches, collects
+// results and hands them to their sinks (AsyncResult, map output, imap stream).
+//
+// Two threads drive it, never at once (the progress mutex): a background progress thread,
+// so results arrive and callbacks run while user code is busy elsewhere, and any user thread
+// that waits for a result, which spins on MPI itself for a moment first — a round trip then
+// costs microseconds, not two thread wake-ups.
+#include <mpi.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "mpp/detail/protocol.hpp"
+#include "mpp/detail/wire.hpp"
+#include "mpp/errors.hpp"
+
+namespace mpp::detail {
+
+/// Receives the outcome of the tasks of one job; called only under the progress mutex.
+class TaskSink {
+ public:
+  virtual ~TaskSink() = default;
+  /// `first_index` names the task inside its job (the first item of a map chunk).
+  virtual void deliver(std::uint64_t first_index, Reader& results) = 0;
+  virtual void fail(std::uint64_t first_index, const RemoteError& error) = 0;
+  /// Pool::terminate() dropped the task; no result will come.
+  virtual void cancel(std::uint64_t first_index) = 0;
+};
+
+struct Lane;
+
+struct Task {
+  Bytes wire;  // a TaskHeader (id filled at dispatch) followed by the arguments
+  std::shared_ptr<TaskSink> sink;
+  std::shared_ptr<Lane> lane;
+  std::uint64_t first_index = 0;
+  bool whole_batch = false;  // a map chunk: already sized, so sent on its own
+  int target_rank = 0;       // nonzero: only this worker (pool initializers)
+};
+
+/// The workers one Pool uses and its queued tasks.
+struct Lane {
+  std::vector<int> ranks;
+  std::deque<Task> pending;
+  std::size_t unfinished = 0;  // queued or running
+};
+
+/// A task whose arguments `write_args(Writer&)` serializes.
+template <class WriteArgs>
+Task make_task(const CodeRef& invoker, const CodeRef& function, std::uint64_t first_index,
+               WriteArgs&& write_args) {
+  Writer out;
+  out.bytes().reserve(128);
+  TaskHeader header{0, invoker, function, first_index, 0};
+  out.write_raw(&header, sizeof header);
+  write_args(out);
+  header.args_size = out.size() - sizeof header;
+  std::memcpy(out.bytes().data(), &header, sizeof header);
+  return Task{std::move(out.bytes()), nullptr, nullptr, first_index};
+}
+
+class Engine {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  /// Master side of `comm` (rank 0); ranks 1..size-1 are workers running serve().
+  explicit Engine(MPI_Comm comm);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  int worker_count() const { return static_cast<int>(workers_.size()) - 1; }
+
+  /// A lane over the `processes` workers least used by other pools.
+  std::shared_ptr<Lane> open_lane(int processes);
+  void close_lane(const Lane& lane);
+
+  void submit(const std::shared_ptr<Lane>& lane, std::vector<Task> tasks);
+  /// Drops the lane's queued tasks and abandons its running ones (their results are discarded).
+  void terminate(const std::shared_ptr<Lane>& lane);
+  bool finished(const Lane& lane);
+
+  /// Waits until done() holds or the deadline passes; false on timeout.
+  template <class Done>
+  bool wait_until(Done&& done, std::optional<Clock::time_point> deadline = std::nullopt);
+
+  /// Ends every lane, waits for running tasks and sends the workers home.
+  void shutdown();
+
+ private:
+  struct WorkerSlot {
+    int batches_in_flight = 0;
+    int lanes = 0;
+    std::deque<Task> targeted;
+  };
+  struct InFlight {
+    std::shared_ptr<TaskSink> sink;
+    std::shared_ptr<Lane> lane;
+    std::uint64_t first_index;
+    bool discard;
+  };
+  struct Send {
+    MPI_Request request;
+    Bytes buffer;
+  };
+
+  bool try_progress();
+  bool progress_locked();
+  bool reap_sends();
+  bool receive_results();
+  bool dispatch();
+  void deliver_message(int source, const Bytes& message);
+  std::vector<Task> take_batch(int rank);
+  void finish_task(Lane& lane, int rank, bool last_of_batch);
+  void run_progress_thread();
+  void notify_waiters();
+  void wait_sleeping(const std::function<bool()>& done, std::optional<Clock::time_point> deadline);
+  static void refuse_wait_in_callback();
+
+  MPI_Comm comm_;
+  std::uint64_t next_task_id_ = 1;
+
+  std::mutex progress_mutex_;  // one thread drives MPI and delivers results
+  std::vector<Send> sends_;
+
+  std::mutex state_mutex_;  // lanes, queues, registry
+  std::vector<WorkerSlot> workers_;  // indexed by rank; [0] unused
+  std::vector<std::shared_ptr<Lane>> lanes_;
+  std::unordered_map<std::uint64_t, InFlight> in_flight_;
+  std::size_t rotation_ = 0;
+
+  std::atomic<std::size_t> outstanding_{0};  // tasks queued or running, all lanes
+
+  std::mutex wait_mutex_;
+  std::condition_variable wait_cv_;
+  std::atomic<int> waiters_{0};
+
+  std::mutex idle_mutex_;
+  std::condition_variable idle_cv_;
+  std::atomic<bool> progress_idle_{false};
+  bool stopping_ = false;
+  std::thread progress_thread_;
+};
+
+template <class Done>
+bool Engine::wait_until(Done&& done, std::optional<Clock::time_point> deadline) {
+  if (done()) return true;
+  refuse_wait_in_callback();
+  // Spin: a short task's result arrives within microseconds; drive MPI ourselves to catch it.
+  constexpr auto spin = std::chrono::microseconds(300);
+  const auto spin_end = Clock::now() + spin;
+  while (Clock::now() < spin_end) {
+    if (!try_progress()) std::this_thread::yield();
+    if (done()) return true;
+    if (deadline && Clock::now() >= *deadline) return false;
+  }
+  // Sleep: the progress thread delivers and wakes us.
+  wait_sleeping(std::function<bool()>(std::ref(done)), deadline);
+  return done();
+}
+
+}  // namespace mpp::detail

@@ -1,0 +1,81 @@
+#pragma once
+// The sink of a map/starmap job: chunk results land straight in their slots of the output;
+// the job completes when every chunk has answered, with the first error if any (as Python).
+#include <memory>
+#include <optional>
+#include <type_traits>
+#include <vector>
+
+#include "mpp/async_result.hpp"
+
+namespace mpp::detail {
+
+template <class R>
+using map_output_t = std::conditional_t<std::is_void_v<R>, void, std::vector<R>>;
+
+template <class R>
+class MapSink final : public TaskSink {
+ public:
+  using Output = map_output_t<R>;
+
+  MapSink(std::shared_ptr<ResultState<Output>> state, Callbacks<Output> callbacks, std::size_t items,
+          std::size_t chunks)
+      : state_(std::move(state)), callbacks_(std::move(callbacks)), chunks_left_(chunks) {
+    if constexpr (!std::is_void_v<R>) output_.resize(items);
+  }
+
+  /// A job with no items completes at once.
+  void finish_empty() {
+    chunks_left_ = 1;
+    chunk_done();
+  }
+
+  void deliver(std::uint64_t first, Reader& results) override {
+    if (!error_) {
+      try {
+        if constexpr (std::is_void_v<R>) {
+          results.read_size();
+        } else {
+          results.read_items<R>([this, first](std::size_t i, R&& value) { output_[first + i] = std::move(value); });
+        }
+      } catch (...) {
+        error_ = std::current_exception();
+      }
+    }
+    chunk_done();
+  }
+  void fail(std::uint64_t, const RemoteError& remote) override {
+    if (!error_) {
+      error_ = std::make_exception_ptr(remote);
+      remote_.emplace(remote);
+    }
+    chunk_done();
+  }
+  void cancel(std::uint64_t) override {
+    if (!error_) error_ = terminated_error();
+    chunk_done();
+  }
+
+ private:
+  void chunk_done() {
+    if (--chunks_left_ > 0) return;
+    std::optional<stored_t<Output>> value;
+    if (!error_) {
+      if constexpr (std::is_void_v<R>) {
+        value.emplace();
+      } else {
+        value.emplace(std::move(output_));
+      }
+    }
+    complete(*state_, callbacks_, std::move(value), error_, remote_ ? &*remote_ : nullptr);
+  }
+
+  std::shared_ptr<ResultState<Output>> state_;
+  Callbacks<Output> callbacks_;
+  std::size_t chunks_left_;
+  std::conditional_t<std::is_void_v<R>, std::monostate, std::vector<R>> output_;
+  std::exception_ptr error_;
+  std::optional<RemoteError> remote_;
+};
+
+}  // namespace mpp::detail

@@ -1,0 +1,65 @@
+#pragma once
+// Messages between the master (rank 0) and the workers, on the session's private communicator.
+//
+//   master -> worker  Tag::tasks    a batch: [TaskHeader][args bytes] repeated
+//   worker -> master  Tag::results  [ResultHeader][result bytes | ErrorReport] repeated
+//   master -> worker  Tag::stop     empty: leave the service loop
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "mpp/detail/code_ref.hpp"
+#include "mpp/detail/wire.hpp"
+
+namespace mpp::detail {
+
+enum class Tag : int { tasks = 7101, results = 7102, stop = 7103 };
+
+/// TaskHeader::first_index of a task that is a single call, not items of a map.
+inline constexpr std::uint64_t no_item = ~std::uint64_t{0};
+
+struct TaskHeader {
+  std::uint64_t id;
+  CodeRef invoker;
+  CodeRef function;
+  std::uint64_t first_index;  // the job's index of this task's first item
+  std::uint64_t args_size;
+};
+
+struct ResultHeader {
+  std::uint64_t id;
+  std::uint64_t payload_size;
+  std::uint32_t ok;             // 0: the payload is an ErrorReport
+  std::uint32_t last_of_batch;  // the worker is done with the batch this task came in
+};
+
+/// What a worker knows about a task that threw.
+struct ErrorReport {
+  std::string type;
+  std::string message;
+  std::string host;
+  int rank = 0;
+  std::optional<std::uint64_t> item;
+
+  void write(Writer& out) const {
+    out.write(type);
+    out.write(message);
+    out.write(host);
+    out.write(rank);
+    out.write(static_cast<std::uint8_t>(item.has_value()));
+    out.write(item.value_or(0));
+  }
+  static ErrorReport read(Reader& in) {
+    ErrorReport report;
+    report.type = in.read<std::string>();
+    report.message = in.read<std::string>();
+    report.host = in.read<std::string>();
+    report.rank = in.read<int>();
+    const bool has_item = in.read<std::uint8_t>() != 0;
+    const auto item = in.read<std::uint64_t>();
+    if (has_item) report.item = item;
+    return report;
+  }
+};
+
+}  // namespace mpp::detail

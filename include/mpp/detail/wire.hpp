@@ -1,0 +1,199 @@
+#pragma once
+// Writer and Reader: the byte format of task arguments and results.
+// Fast path: raw-bytes types, std::string and vectors of raw-bytes types are copied as bytes.
+// Everything else goes through one Boost binary archive per value (or per item run).
+#include <cstdint>
+#include <cstring>
+#include <ranges>
+#include <span>
+#include <stdexcept>
+#include <streambuf>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "mpp/serialization.hpp"
+
+namespace mpp::detail {
+
+using Bytes = std::vector<char>;
+
+template <class T>
+struct is_std_vector : std::false_type {};
+template <class T, class A>
+struct is_std_vector<std::vector<T, A>> : std::true_type {};
+
+template <class T>
+struct is_tuple_like : std::false_type {};
+template <class... Ts>
+struct is_tuple_like<std::tuple<Ts...>> : std::true_type {};
+template <class A, class B>
+struct is_tuple_like<std::pair<A, B>> : std::true_type {};
+
+/// A type written without a Boost archive.
+template <class T>
+concept fast_wire = raw_bytes<T> || std::same_as<T, std::string> ||
+                    (is_std_vector<T>::value && raw_bytes<typename T::value_type> &&
+                     !std::same_as<typename T::value_type, bool>);
+
+/// Lets a Boost archive append to a byte vector.
+class AppendBuffer : public std::streambuf {
+ public:
+  explicit AppendBuffer(Bytes& out) : out_(out) {}
+
+ protected:
+  int_type overflow(int_type c) override {
+    if (!traits_type::eq_int_type(c, traits_type::eof())) out_.push_back(traits_type::to_char_type(c));
+    return c;
+  }
+  std::streamsize xsputn(const char* data, std::streamsize n) override {
+    out_.insert(out_.end(), data, data + n);
+    return n;
+  }
+
+ private:
+  Bytes& out_;
+};
+
+/// Lets a Boost archive read from a span of bytes and tells how much it consumed.
+class ViewBuffer : public std::streambuf {
+ public:
+  ViewBuffer(const char* begin, const char* end) {
+    char* b = const_cast<char*>(begin);  // streambuf's interface is non-const; we never write
+    setg(b, b, const_cast<char*>(end));
+  }
+  std::size_t consumed() const { return static_cast<std::size_t>(gptr() - eback()); }
+};
+
+constexpr auto archive_flags = boost::archive::no_header | boost::archive::no_codecvt;
+
+class Writer {
+ public:
+  Writer() = default;
+  explicit Writer(Bytes initial) : bytes_(std::move(initial)) {}
+
+  void write_raw(const void* data, std::size_t size) {
+    const char* p = static_cast<const char*>(data);
+    bytes_.insert(bytes_.end(), p, p + size);
+  }
+
+  template <class T>
+  void write(const T& value) {
+    if constexpr (raw_bytes<T>) {
+      write_raw(&value, sizeof(T));
+    } else if constexpr (std::same_as<T, std::string> || fast_wire<T>) {
+      write_size(value.size());
+      write_raw(value.data(), value.size() * sizeof(typename T::value_type));
+    } else if constexpr (is_tuple_like<T>::value) {
+      std::apply([this](const auto&... element) { (write(element), ...); }, value);
+    } else {
+      AppendBuffer buffer(bytes_);
+      boost::archive::binary_oarchive archive(buffer, archive_flags);
+      archive << value;
+    }
+  }
+
+  /// Writes `count` items of a range: a count, then the items (one archive for slow types).
+  template <class T, std::ranges::input_range Items>
+  void write_items(const Items& items, std::size_t count) {
+    write_size(count);
+    if constexpr (fast_wire<T> || is_tuple_like<T>::value) {
+      for (const auto& item : items) write<T>(item);
+    } else {
+      AppendBuffer buffer(bytes_);
+      boost::archive::binary_oarchive archive(buffer, archive_flags);
+      for (const auto& item : items) {
+        const T& converted = item;
+        archive << converted;
+      }
+    }
+  }
+
+  void write_size(std::size_t size) { write(static_cast<std::uint64_t>(size)); }
+
+  Bytes& bytes() { return bytes_; }
+  std::size_t size() const { return bytes_.size(); }
+
+ private:
+  Bytes bytes_;
+};
+
+class Reader {
+ public:
+  Reader(const char* begin, const char* end) : pos_(begin), end_(end) {}
+  explicit Reader(std::span<const char> bytes) : Reader(bytes.data(), bytes.data() + bytes.size()) {}
+
+  void read_raw(void* out, std::size_t size) {
+    require(size);
+    std::memcpy(out, pos_, size);
+    pos_ += size;
+  }
+
+  template <class T>
+  T read() {
+    if constexpr (raw_bytes<T>) {
+      T value;
+      read_raw(&value, sizeof(T));
+      return value;
+    } else if constexpr (fast_wire<T>) {
+      T value(read_size(), typename T::value_type{});
+      read_raw(value.data(), value.size() * sizeof(typename T::value_type));
+      return value;
+    } else if constexpr (is_tuple_like<T>::value) {
+      return read_tuple<T>(std::make_index_sequence<std::tuple_size_v<T>>{});
+    } else {
+      T value;
+      ViewBuffer buffer(pos_, end_);
+      {
+        boost::archive::binary_iarchive archive(buffer, archive_flags);
+        archive >> value;
+      }
+      pos_ += buffer.consumed();
+      return value;
+    }
+  }
+
+  /// Reads what write_items wrote, handing each item to sink(index, T&&).
+  template <class T, class Sink>
+  void read_items(Sink&& sink) {
+    const std::size_t count = read_size();
+    if constexpr (fast_wire<T> || is_tuple_like<T>::value) {
+      for (std::size_t i = 0; i < count; ++i) sink(i, read<T>());
+    } else {
+      ViewBuffer buffer(pos_, end_);
+      {
+        boost::archive::binary_iarchive archive(buffer, archive_flags);
+        for (std::size_t i = 0; i < count; ++i) {
+          T value;
+          archive >> value;
+          sink(i, std::move(value));
+        }
+      }
+      pos_ += buffer.consumed();
+    }
+  }
+
+  std::size_t read_size() { return static_cast<std::size_t>(read<std::uint64_t>()); }
+  bool empty() const { return pos_ == end_; }
+  const char* position() const { return pos_; }
+  void skip(std::size_t size) {
+    require(size);
+    pos_ += size;
+  }
+
+ private:
+  template <class T, std::size_t... I>
+  T read_tuple(std::index_sequence<I...>) {
+    // Braced initialisation evaluates the reads left to right.
+    return T{read<std::remove_cvref_t<std::tuple_element_t<I, T>>>()...};
+  }
+  void require(std::size_t size) const {
+    if (static_cast<std::size_t>(end_ - pos_) < size) throw std::runtime_error("mpp: truncated message");
+  }
+
+  const char* pos_;
+  const char* end_;
+};
+
+}  // namespace mpp::detail

@@ -1,0 +1,277 @@
+#pragma once
+// mpp::Pool: Python's multiprocessing.Pool over the worker ranks of the session.
+//
+//   mpp::Pool pool;                                      // every worker rank; Pool(4) for four
+//   std::vector<int> r = pool.map(square, xs);           // ordered, like Python
+//   auto f = pool.apply_async(square, 20);               // mpp::AsyncResult<int>
+//   pool.close(); pool.join();                           // the destructor terminates, like `with`
+//
+// f may be a plain function, a captureless lambda or an empty function object; arguments and
+// results are any type mpp/serialization.hpp accepts. Use a Pool from the master rank only.
+#include <algorithm>
+#include <concepts>
+#include <cstddef>
+#include <iterator>
+#include <memory>
+#include <ranges>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "mpp/async_result.hpp"
+#include "mpp/callbacks.hpp"
+#include "mpp/detail/engine.hpp"
+#include "mpp/detail/map_sink.hpp"
+#include "mpp/detail/shipping.hpp"
+#include "mpp/errors.hpp"
+#include "mpp/imap.hpp"
+#include "mpp/session.hpp"
+
+namespace mpp {
+
+class Pool {
+ public:
+  /// A pool over every worker rank.
+  Pool();
+  /// A pool over `processes` worker ranks (at most session.workers()).
+  explicit Pool(int processes);
+  /// As Pool(processes), running initializer(initargs...) once on each of its worker ranks
+  /// before any task; an initializer's exception is thrown here as mpp::RemoteError.
+  template <class Init, class... InitArgs>
+  Pool(int processes, Init initializer, InitArgs&&... initargs);
+  /// Like leaving Python's `with Pool() as p:` — terminate() unless join() already ran.
+  ~Pool();
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+
+  /// The number of worker ranks in this pool.
+  int size() const { return static_cast<int>(lane_->ranks.size()); }
+
+  /// f(args...) on a worker, waiting for the result.
+  template <class F, class... Args>
+  auto apply(F f, Args&&... args) {
+    return apply_async(f, std::forward<Args>(args)...).get();
+  }
+
+  /// f(args...) on a worker; trailing mpp::callback(...) / mpp::error_callback(...) are the
+  /// Python keywords of the same names.
+  template <class F, class... Args>
+  auto apply_async(F f, Args&&... args);
+
+  /// [f(x) for x in xs], in order. chunksize 0 picks one (see default_chunksize).
+  template <class F, std::ranges::forward_range Xs>
+  auto map(F f, const Xs& xs, std::size_t chunksize = 0) {
+    return map_job<false>(f, xs, chunksize).take();
+  }
+  /// [f(*args) for args in tuples], in order.
+  template <class F, std::ranges::forward_range Xs>
+  auto starmap(F f, const Xs& tuples, std::size_t chunksize = 0) {
+    return map_job<true>(f, tuples, chunksize).take();
+  }
+
+  /// map without waiting; options: a chunksize, mpp::callback(...), mpp::error_callback(...).
+  template <class F, std::ranges::forward_range Xs, class... Options>
+  auto map_async(F f, const Xs& xs, Options&&... options) {
+    return map_job<false>(f, xs, std::forward<Options>(options)...).async_result();
+  }
+  template <class F, std::ranges::forward_range Xs, class... Options>
+  auto starmap_async(F f, const Xs& tuples, Options&&... options) {
+    return map_job<true>(f, tuples, std::forward<Options>(options)...).async_result();
+  }
+
+  /// Results in input order, each handed out as soon as it and those before it are there.
+  template <class F, std::ranges::forward_range Xs>
+  auto imap(F f, const Xs& xs, std::size_t chunksize = 1) {
+    return imap_job(f, xs, chunksize, true);
+  }
+  /// Results in completion order.
+  template <class F, std::ranges::forward_range Xs>
+  auto imap_unordered(F f, const Xs& xs, std::size_t chunksize = 1) {
+    return imap_job(f, xs, chunksize, false);
+  }
+
+  /// No more tasks may be submitted; those already submitted run to completion.
+  void close();
+  /// Waits for every submitted task; needs close() or terminate() first.
+  void join();
+  /// Drops queued tasks (their results throw mpp::TerminatedError). Tasks already running on a
+  /// worker cannot be interrupted over MPI: they finish and their results are discarded.
+  void terminate();
+
+  /// mpp's default chunksize: ceil(items / (16 * workers)). Python uses 4 chunks per worker;
+  /// a chunk costs mpp only microseconds, so finer chunks buy load balance for free.
+  static std::size_t default_chunksize(std::size_t items, int workers) {
+    const std::size_t parts = 16 * static_cast<std::size_t>(workers);
+    return std::max<std::size_t>(1, (items + parts - 1) / parts);
+  }
+
+ private:
+  enum class State { running, closed, terminated, joined };
+
+  /// A submitted map-style job: its shared state, waited on or wrapped as an AsyncResult.
+  template <class Output>
+  struct MapJob {
+    std::shared_ptr<detail::ResultState<Output>> state;
+    detail::Engine* engine;
+
+    auto take() {
+      engine->wait_until([this] { return state->ready(); });
+      state->rethrow_if_failed();
+      if constexpr (!std::is_void_v<Output>) return state->take();
+    }
+    AsyncResult<Output> async_result() { return AsyncResult<Output>(state, *engine); }
+  };
+
+  template <bool Star, class F, class Xs>
+  struct MapTypes {
+    using Value = std::ranges::range_value_t<Xs>;
+    using Item = std::conditional_t<Star, detail::wire_star_item_t<F, Value>, detail::wire_item_t<F, Value>>;
+    using Result = detail::apply_result_t<F, std::conditional_t<Star, Item, std::tuple<Item>>>;
+    static constexpr void check() {
+      detail::check_shippable<F>();
+      if constexpr (Star) {
+        detail::check_sendable_tuple<Item>();
+      } else {
+        detail::check_sendable<Item>();
+      }
+      if constexpr (!std::is_void_v<Result>) detail::check_sendable<Result>();
+    }
+  };
+
+  template <bool Star, class F, class Xs, class... Options>
+  auto map_job(F f, const Xs& xs, Options&&... options);
+
+  template <class F, class Xs>
+  auto imap_job(F f, const Xs& xs, std::size_t chunksize, bool ordered);
+
+  /// Cuts xs into chunk tasks for the invoker, each sent to `sink`.
+  template <class Item, detail::Invoker invoker, class F, class Xs>
+  std::vector<detail::Task> make_chunks(F f, const Xs& xs, std::size_t items, std::size_t chunksize,
+                                        const std::shared_ptr<detail::TaskSink>& sink);
+
+  template <class F, class R, class... Args>
+  AsyncResult<R> submit_apply(F f, detail::Callbacks<R> callbacks, int target_rank, Args&&... args);
+
+  void require_running(const char* method) const;
+  void run_initializers(std::vector<AsyncResult<void>> results);
+
+  detail::Engine& engine_;
+  std::shared_ptr<detail::Lane> lane_;
+  State state_ = State::running;
+};
+
+template <class Init, class... InitArgs>
+Pool::Pool(int processes, Init initializer, InitArgs&&... initargs) : Pool(processes) {
+  std::vector<AsyncResult<void>> results;
+  for (int rank : lane_->ranks)
+    results.push_back(submit_apply<Init, void>(initializer, {}, rank, initargs...));
+  run_initializers(std::move(results));
+}
+
+template <class F, class... Args>
+auto Pool::apply_async(F f, Args&&... args) {
+  constexpr std::size_t options = (std::size_t{detail::is_callback_option_v<Args>} + ... + 0);
+  constexpr std::size_t positional = sizeof...(Args) - options;
+  auto all = std::forward_as_tuple(std::forward<Args>(args)...);
+  return [&]<std::size_t... I, std::size_t... J>(std::index_sequence<I...>, std::index_sequence<J...>) {
+    static_assert((!detail::is_callback_option_v<std::tuple_element_t<I, decltype(all)>> && ...),
+                  "mpp: mpp::callback(...) and mpp::error_callback(...) go after the task's arguments");
+    using Wire = detail::wire_args_t<F, std::tuple_element_t<I, decltype(all)>...>;
+    detail::check_shippable<F>();
+    detail::check_sendable_tuple<Wire>();
+    using R = detail::apply_result_t<F, Wire>;
+    if constexpr (!std::is_void_v<R>) detail::check_sendable<R>();
+    detail::Callbacks<R> callbacks;
+    (callbacks.set(std::move(std::get<positional + J>(all))), ...);
+    return submit_apply<F, R>(f, std::move(callbacks), 0, std::forward<std::tuple_element_t<I, decltype(all)>>(
+                                                             std::get<I>(all))...);
+  }(std::make_index_sequence<positional>{}, std::make_index_sequence<options>{});
+}
+
+template <class F, class R, class... Args>
+AsyncResult<R> Pool::submit_apply(F f, detail::Callbacks<R> callbacks, int target_rank, Args&&... args) {
+  using Wire = detail::wire_args_t<F, Args...>;
+  require_running("apply_async");
+  auto state = std::make_shared<detail::ResultState<R>>();
+  auto task = detail::make_task(detail::invoker_ref<&detail::invoke_apply<F, Wire>>(), detail::function_ref(f),
+                                detail::no_item,
+                                [&](detail::Writer& out) { out.write(Wire(std::forward<Args>(args)...)); });
+  task.sink = std::make_shared<detail::ApplySink<R>>(state, std::move(callbacks));
+  task.target_rank = target_rank;
+  std::vector<detail::Task> tasks;
+  tasks.push_back(std::move(task));
+  engine_.submit(lane_, std::move(tasks));
+  return AsyncResult<R>(std::move(state), engine_);
+}
+
+template <class Item, detail::Invoker invoker, class F, class Xs>
+std::vector<detail::Task> Pool::make_chunks(F f, const Xs& xs, std::size_t items, std::size_t chunksize,
+                                            const std::shared_ptr<detail::TaskSink>& sink) {
+  const detail::CodeRef function = detail::function_ref(f);
+  std::vector<detail::Task> tasks;
+  tasks.reserve((items + chunksize - 1) / chunksize);
+  auto it = std::ranges::begin(xs);
+  for (std::size_t first = 0; first < items; first += chunksize) {
+    const std::size_t count = std::min(chunksize, items - first);
+    auto chunk = std::ranges::subrange(std::counted_iterator(it, static_cast<std::ptrdiff_t>(count)),
+                                       std::default_sentinel);
+    auto task = detail::make_task(detail::invoker_ref<invoker>(), function, first,
+                                  [&](detail::Writer& out) { out.write_items<Item>(chunk, count); });
+    task.sink = sink;
+    task.whole_batch = count > 1;
+    tasks.push_back(std::move(task));
+    std::ranges::advance(it, static_cast<std::ptrdiff_t>(count));
+  }
+  return tasks;
+}
+
+template <bool Star, class F, class Xs, class... Options>
+auto Pool::map_job(F f, const Xs& xs, Options&&... options) {
+  using Types = MapTypes<Star, F, Xs>;
+  Types::check();
+  using Item = typename Types::Item;
+  using Output = detail::map_output_t<typename Types::Result>;
+  static_assert(((std::integral<std::remove_cvref_t<Options>> || detail::is_callback_option_v<Options>) && ...),
+                "mpp: map_async/starmap_async options are a chunksize, mpp::callback(...) and mpp::error_callback(...)");
+  require_running(Star ? "starmap" : "map");
+
+  std::size_t chunksize = 0;
+  detail::Callbacks<Output> callbacks;
+  auto take_option = [&]<class Option>(Option&& option) {
+    if constexpr (std::integral<std::remove_cvref_t<Option>>) {
+      chunksize = static_cast<std::size_t>(option);
+    } else {
+      callbacks.set(std::forward<Option>(option));
+    }
+  };
+  (take_option(std::forward<Options>(options)), ...);
+
+  const auto items = static_cast<std::size_t>(std::ranges::distance(xs));
+  if (chunksize == 0) chunksize = default_chunksize(items, size());
+  const std::size_t chunks = (items + chunksize - 1) / chunksize;
+  auto state = std::make_shared<detail::ResultState<Output>>();
+  auto sink = std::make_shared<detail::MapSink<typename Types::Result>>(state, std::move(callbacks), items, chunks);
+  if (items == 0) {
+    sink->finish_empty();
+  } else {
+    engine_.submit(lane_, make_chunks<Item, &detail::invoke_map<F, Item, Star>>(f, xs, items, chunksize, sink));
+  }
+  return MapJob<Output>{std::move(state), &engine_};
+}
+
+template <class F, class Xs>
+auto Pool::imap_job(F f, const Xs& xs, std::size_t chunksize, bool ordered) {
+  using Types = MapTypes<false, F, Xs>;
+  Types::check();
+  using Item = typename Types::Item;
+  using R = typename Types::Result;
+  static_assert(!std::is_void_v<R>, "mpp: imap needs a function that returns a value; use map for side effects");
+  require_running(ordered ? "imap" : "imap_unordered");
+  if (chunksize == 0) throw std::invalid_argument("mpp: imap chunksize must be at least 1");
+  const auto items = static_cast<std::size_t>(std::ranges::distance(xs));
+  auto stream = std::make_shared<detail::ImapStream<R>>(ordered, items, chunksize);
+  engine_.submit(lane_, make_chunks<Item, &detail::invoke_map<F, Item, false>>(f, xs, items, chunksize, stream));
+  return ImapResult<R>(std::move(stream), engine_);
+}
+
+}  // namespace mpp

@@ -1,0 +1,102 @@
+#pragma once
+// Which types can travel between ranks as task arguments and results.
+//
+// Accepted: arithmetic types, enums, any trivially copyable struct (sent as raw bytes),
+// std::string, the standard containers, pairs and tuples of accepted types, and any class
+// with a Boost.Serialization `serialize(Archive&, unsigned)` member or a free `serialize`
+// found next to it. If you wrote `boost::serialization::serialize` for a type you cannot
+// touch, declare it:   template <> struct mpp::is_serializable<Legacy> : std::true_type {};
+#include <array>
+#include <boost/archive/binary_iarchive.hpp>
+#include <boost/archive/binary_oarchive.hpp>
+#include <boost/serialization/array.hpp>
+#include <boost/serialization/deque.hpp>
+#include <boost/serialization/list.hpp>
+#include <boost/serialization/map.hpp>
+#include <boost/serialization/set.hpp>
+#include <boost/serialization/string.hpp>
+#include <boost/serialization/unordered_map.hpp>
+#include <boost/serialization/unordered_set.hpp>
+#include <boost/serialization/utility.hpp>
+#include <boost/serialization/vector.hpp>
+#include <deque>
+#include <list>
+#include <map>
+#include <set>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+namespace boost::serialization {
+// Boost 1.74 has no std::tuple support; starmap arguments and tuple results need it.
+template <class Archive, class... Ts>
+void serialize(Archive& archive, std::tuple<Ts...>& tuple, const unsigned int /*version*/) {
+  std::apply([&archive](auto&... element) { (archive & ... & element); }, tuple);
+}
+}  // namespace boost::serialization
+
+namespace mpp {
+
+template <class T>
+struct is_serializable;
+
+namespace detail {
+
+/// Sent as its bytes: no archive, no per-element work.
+template <class T>
+concept raw_bytes = std::is_trivially_copyable_v<T> && !std::is_pointer_v<T> &&
+                    !std::is_member_pointer_v<T> && !std::is_null_pointer_v<T>;
+
+template <class T>
+concept has_member_serialize = requires(T& value, boost::archive::binary_oarchive& archive) {
+  value.serialize(archive, 0u);
+};
+template <class T>
+concept has_free_serialize = requires(T& value, boost::archive::binary_oarchive& archive) {
+  serialize(archive, value, 0u);
+};
+
+template <class T>
+struct elements_serializable : std::false_type {};
+template <template <class...> class C, class... Ts>
+  requires(std::same_as<C<Ts...>, std::vector<Ts...>> || std::same_as<C<Ts...>, std::list<Ts...>> ||
+           std::same_as<C<Ts...>, std::deque<Ts...>> || std::same_as<C<Ts...>, std::set<Ts...>> ||
+           std::same_as<C<Ts...>, std::map<Ts...>> || std::same_as<C<Ts...>, std::unordered_map<Ts...>> ||
+           std::same_as<C<Ts...>, std::unordered_set<Ts...>> || std::same_as<C<Ts...>, std::pair<Ts...>> ||
+           std::same_as<C<Ts...>, std::tuple<Ts...>>)
+struct elements_serializable<C<Ts...>> {
+  // Allocators, comparators and hashers are template arguments too; they are not sent.
+  template <class U>
+  static constexpr bool ok = is_serializable<U>::value || std::is_empty_v<U>;
+  static constexpr bool value = (ok<Ts> && ...);
+};
+template <class T, std::size_t N>
+struct elements_serializable<std::array<T, N>> : is_serializable<T> {};
+
+template <class T>
+constexpr bool serializable() {
+  if constexpr (std::is_reference_v<T> || std::is_pointer_v<T>) {
+    return false;
+  } else if constexpr (raw_bytes<T> || std::same_as<T, std::string>) {
+    return true;
+  } else if constexpr (elements_serializable<T>::value) {
+    return true;
+  } else {
+    return has_member_serialize<T> || has_free_serialize<T>;
+  }
+}
+
+}  // namespace detail
+
+/// True when T can be an argument or a result of a task. Specialize to opt a type in.
+template <class T>
+struct is_serializable : std::bool_constant<detail::serializable<T>()> {};
+
+template <class T>
+inline constexpr bool is_serializable_v = is_serializable<T>::value;
+
+}  // namespace mpp

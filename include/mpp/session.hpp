@@ -1,0 +1,58 @@
+#pragma once
+// mpp::Session: MPI up and down, and who does what.
+//
+//   int main(int argc, char** argv) {
+//     mpp::Session session(argc, argv);  // ranks 1..N-1 serve tasks in here, then exit(0)
+//     mpp::Pool pool;                    // only rank 0, the master, gets this far
+//
+// Embedded in a code that owns MPI: `mpp::Session session(comm);` — workers return from the
+// constructor when the master's session ends; branch on session.is_master(). mpp never
+// finalizes an MPI it did not initialise.
+#include <mpi.h>
+
+#include <memory>
+#include <string>
+
+namespace mpp {
+
+namespace detail {
+class Engine;
+}
+
+class Session {
+ public:
+  /// Initialises MPI (MPI_THREAD_MULTIPLE). On worker ranks this serves tasks until the
+  /// master's session ends, then finalizes MPI and exits the process with status 0.
+  Session(int& argc, char**& argv);
+  /// Embedded mode over `comm` (which must be initialised with MPI_THREAD_MULTIPLE): rank 0
+  /// of `comm` is the master; the others serve tasks and return when the master's session ends.
+  explicit Session(MPI_Comm comm);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  int rank() const noexcept { return rank_; }
+  int size() const noexcept { return size_; }
+  bool is_master() const noexcept { return rank_ == 0; }
+  /// Ranks that run tasks: size() - 1.
+  int workers() const noexcept { return size_ - 1; }
+  const std::string& host() const noexcept { return host_; }
+
+  /// The running session; throws mpp::UsageError when there is none.
+  static Session& current();
+  /// The master's task engine; throws mpp::UsageError on a worker rank.
+  detail::Engine& engine();
+
+ private:
+  void start(MPI_Comm comm);
+  void end();
+
+  bool owns_mpi_ = false;
+  MPI_Comm comm_ = MPI_COMM_NULL;  // a private duplicate: mpp's messages never meet the user's
+  int rank_ = 0;
+  int size_ = 0;
+  std::string host_;
+  std::unique_ptr<detail::Engine> engine_;
+};
+
+}  // namespace mpp

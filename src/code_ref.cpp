@@ -1,0 +1,126 @@
+#include "mpp/detail/code_ref.hpp"
+
+#include <elf.h>
+#include <link.h>
+
+#include <algorithm>
+#include <cstring>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mpp::detail {
+namespace {
+
+std::uint64_t fnv1a(const void* data, std::size_t size, std::uint64_t hash = 1469598103934665603ull) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  for (std::size_t i = 0; i < size; ++i) hash = (hash ^ p[i]) * 1099511628211ull;
+  return hash;
+}
+
+struct Module {
+  std::uintptr_t begin;
+  std::uintptr_t end;
+  std::uintptr_t base;  // dlpi_addr: what offsets are relative to
+  std::uint64_t name_hash;
+};
+
+/// The loaded modules, re-read from the dynamic linker when an address or hash is unknown
+/// (a library dlopen'ed after the last look).
+class ModuleTable {
+ public:
+  CodeRef find(std::uintptr_t address) {
+    if (auto ref = lookup(address)) return *ref;
+    refresh();
+    if (auto ref = lookup(address)) return *ref;
+    throw std::invalid_argument("mpp: cannot ship a function at " + std::to_string(address) +
+                                ": no loaded module contains it");
+  }
+
+  std::uintptr_t base_of(std::uint64_t name_hash) {
+    if (auto base = lookup_base(name_hash)) return *base;
+    refresh();
+    if (auto base = lookup_base(name_hash)) return *base;
+    throw std::runtime_error(
+        "mpp: a task names code in a module that is not loaded on this rank; every rank must run "
+        "the same executable with the same shared libraries");
+  }
+
+ private:
+  std::optional<CodeRef> lookup(std::uintptr_t address) {
+    std::shared_lock lock(mutex_);
+    auto it = std::upper_bound(modules_.begin(), modules_.end(), address,
+                               [](std::uintptr_t a, const Module& m) { return a < m.begin; });
+    if (it == modules_.begin()) return std::nullopt;
+    --it;
+    if (address >= it->end) return std::nullopt;
+    return CodeRef{it->name_hash, address - it->base};
+  }
+
+  std::optional<std::uintptr_t> lookup_base(std::uint64_t name_hash) {
+    std::shared_lock lock(mutex_);
+    for (const auto& m : modules_)
+      if (m.name_hash == name_hash) return m.base;
+    return std::nullopt;
+  }
+
+  void refresh() {
+    std::vector<Module> modules;
+    dl_iterate_phdr(
+        [](dl_phdr_info* info, std::size_t, void* out) {
+          const std::string_view name = info->dlpi_name ? info->dlpi_name : "";
+          for (int i = 0; i < info->dlpi_phnum; ++i) {
+            const auto& ph = info->dlpi_phdr[i];
+            if (ph.p_type != PT_LOAD) continue;
+            const std::uintptr_t begin = info->dlpi_addr + ph.p_vaddr;
+            static_cast<std::vector<Module>*>(out)->push_back(
+                {begin, begin + ph.p_memsz, info->dlpi_addr, fnv1a(name.data(), name.size())});
+          }
+          return 0;
+        },
+        &modules);
+    std::sort(modules.begin(), modules.end(), [](const Module& a, const Module& b) { return a.begin < b.begin; });
+    std::unique_lock lock(mutex_);
+    modules_ = std::move(modules);
+  }
+
+  std::shared_mutex mutex_;
+  std::vector<Module> modules_;
+};
+
+ModuleTable& modules() {
+  static ModuleTable table;
+  return table;
+}
+
+}  // namespace
+
+CodeRef CodeRef::of(const void* code) { return modules().find(reinterpret_cast<std::uintptr_t>(code)); }
+
+void* CodeRef::resolve() const { return reinterpret_cast<void*>(modules().base_of(module) + offset); }
+
+std::uint64_t executable_fingerprint() {
+  std::uint64_t hash = 1469598103934665603ull;
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, std::size_t, void* out) {
+        auto& h = *static_cast<std::uint64_t*>(out);
+        for (int i = 0; i < info->dlpi_phnum; ++i) {
+          const auto& ph = info->dlpi_phdr[i];
+          if (ph.p_type == PT_LOAD) {
+            const std::uint64_t layout[] = {ph.p_vaddr, ph.p_memsz, ph.p_filesz};
+            h = fnv1a(layout, sizeof layout, h);
+          } else if (ph.p_type == PT_NOTE) {  // holds the GNU build id when the linker wrote one
+            h = fnv1a(reinterpret_cast<const void*>(info->dlpi_addr + ph.p_vaddr), ph.p_memsz, h);
+          }
+        }
+        return 1;  // the first entry is the main program
+      },
+      &hash);
+  return hash;
+}
+
+}  // namespace mpp::detail

@@ -1,0 +1,334 @@
+#include "mpp/detail/engine.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <iostream>
+#include <limits>
+
+#include "mpp/detail/backoff.hpp"
+#include "mpp/detail/mpi_check.hpp"
+
+namespace mpp::detail {
+namespace {
+
+thread_local bool delivering_results = false;
+
+constexpr int max_batches_in_flight = 2;  // one running, one waiting: a worker never idles on us
+constexpr std::size_t max_tasks_per_batch = 512;
+
+}  // namespace
+
+Engine::Engine(MPI_Comm comm) : comm_(comm) {
+  int size = 0;
+  check_mpi(MPI_Comm_size(comm_, &size), "MPI_Comm_size");
+  workers_.resize(static_cast<std::size_t>(size));
+  progress_thread_ = std::thread([this] { run_progress_thread(); });
+}
+
+Engine::~Engine() {
+  {
+    std::lock_guard lock(idle_mutex_);
+    stopping_ = true;
+  }
+  idle_cv_.notify_all();
+  if (progress_thread_.joinable()) progress_thread_.join();
+}
+
+std::shared_ptr<Lane> Engine::open_lane(int processes) {
+  std::lock_guard lock(state_mutex_);
+  std::vector<int> ranks(workers_.size() - 1);
+  for (std::size_t i = 0; i < ranks.size(); ++i) ranks[i] = static_cast<int>(i) + 1;
+  std::stable_sort(ranks.begin(), ranks.end(), [this](int a, int b) { return workers_[a].lanes < workers_[b].lanes; });
+  ranks.resize(static_cast<std::size_t>(processes));
+  std::sort(ranks.begin(), ranks.end());
+  for (int r : ranks) ++workers_[r].lanes;
+  auto lane = std::make_shared<Lane>();
+  lane->ranks = std::move(ranks);
+  lanes_.push_back(lane);
+  return lane;
+}
+
+void Engine::close_lane(const Lane& lane) {
+  std::lock_guard lock(state_mutex_);
+  for (int r : lane.ranks) --workers_[r].lanes;
+  std::erase_if(lanes_, [&lane](const auto& l) { return l.get() == &lane; });
+}
+
+void Engine::submit(const std::shared_ptr<Lane>& lane, std::vector<Task> tasks) {
+  if (tasks.empty()) return;
+  {
+    std::lock_guard lock(state_mutex_);
+    lane->unfinished += tasks.size();
+    for (auto& task : tasks) {
+      task.lane = lane;
+      if (task.target_rank > 0) {
+        workers_[task.target_rank].targeted.push_back(std::move(task));
+      } else {
+        lane->pending.push_back(std::move(task));
+      }
+    }
+  }
+  outstanding_ += tasks.size();
+  if (progress_idle_) {
+    std::lock_guard lock(idle_mutex_);
+    idle_cv_.notify_one();
+  }
+}
+
+void Engine::terminate(const std::shared_ptr<Lane>& lane) {
+  std::lock_guard progress(progress_mutex_);  // sinks are touched only under it
+  std::vector<std::pair<std::shared_ptr<TaskSink>, std::uint64_t>> cancelled;
+  std::size_t dropped = 0;
+  {
+    std::lock_guard lock(state_mutex_);
+    auto drop = [&](Task& task) {
+      cancelled.emplace_back(std::move(task.sink), task.first_index);
+      ++dropped;
+    };
+    for (auto& task : lane->pending) drop(task);
+    lane->pending.clear();
+    for (auto& slot : workers_) {
+      for (auto& task : slot.targeted)
+        if (task.lane == lane) drop(task);
+      std::erase_if(slot.targeted, [&lane](const Task& t) { return t.lane == lane; });
+    }
+    lane->unfinished -= dropped;
+    for (auto& [id, entry] : in_flight_) {
+      if (entry.lane == lane && !entry.discard) {
+        entry.discard = true;
+        cancelled.emplace_back(entry.sink, entry.first_index);
+      }
+    }
+  }
+  outstanding_ -= dropped;
+  for (auto& [sink, first] : cancelled) sink->cancel(first);
+  notify_waiters();
+}
+
+bool Engine::finished(const Lane& lane) {
+  std::lock_guard lock(state_mutex_);
+  return lane.unfinished == 0;
+}
+
+void Engine::shutdown() {
+  std::vector<std::shared_ptr<Lane>> lanes;
+  {
+    std::lock_guard lock(state_mutex_);
+    lanes = lanes_;
+  }
+  for (auto& lane : lanes) terminate(lane);
+  const auto warn_at = Clock::now() + std::chrono::seconds(10);
+  bool warned = false;
+  while (!wait_until([this] { return outstanding_ == 0; }, warned ? std::nullopt : std::optional(warn_at))) {
+    std::cerr << "mpp: the session is ending but " << outstanding_
+              << " task(s) still run on workers; a task cannot be interrupted, so mpp waits for it\n";
+    warned = true;
+  }
+  std::lock_guard progress(progress_mutex_);
+  while (reap_sends() || !sends_.empty()) {
+  }
+  for (std::size_t rank = 1; rank < workers_.size(); ++rank)
+    check_mpi(MPI_Send(nullptr, 0, MPI_BYTE, static_cast<int>(rank), static_cast<int>(Tag::stop), comm_), "MPI_Send");
+}
+
+bool Engine::try_progress() {
+  std::unique_lock lock(progress_mutex_, std::try_to_lock);
+  return lock.owns_lock() && progress_locked();
+}
+
+bool Engine::progress_locked() {
+  bool did = reap_sends();
+  did |= receive_results();
+  did |= dispatch();
+  return did;
+}
+
+bool Engine::reap_sends() {
+  bool did = false;
+  for (std::size_t i = 0; i < sends_.size();) {
+    int done = 0;
+    check_mpi(MPI_Test(&sends_[i].request, &done, MPI_STATUS_IGNORE), "MPI_Test");
+    if (done) {
+      sends_[i] = std::move(sends_.back());
+      sends_.pop_back();
+      did = true;
+    } else {
+      ++i;
+    }
+  }
+  return did;
+}
+
+bool Engine::receive_results() {
+  bool did = false;
+  Bytes message;
+  for (;;) {
+    int flag = 0;
+    MPI_Message handle;
+    MPI_Status status;
+    check_mpi(MPI_Improbe(MPI_ANY_SOURCE, static_cast<int>(Tag::results), comm_, &flag, &handle, &status),
+              "MPI_Improbe");
+    if (!flag) break;
+    int count = 0;
+    check_mpi(MPI_Get_count(&status, MPI_BYTE, &count), "MPI_Get_count");
+    message.resize(static_cast<std::size_t>(count));
+    check_mpi(MPI_Mrecv(message.data(), count, MPI_BYTE, &handle, MPI_STATUS_IGNORE), "MPI_Mrecv");
+    deliver_message(status.MPI_SOURCE, message);
+    did = true;
+  }
+  if (did) notify_waiters();
+  return did;
+}
+
+void Engine::deliver_message(int source, const Bytes& message) {
+  Reader in(message);
+  while (!in.empty()) {
+    const auto header = in.read<ResultHeader>();
+    Reader payload(in.position(), in.position() + header.payload_size);
+    in.skip(header.payload_size);
+    InFlight entry;
+    {
+      std::lock_guard lock(state_mutex_);
+      auto it = in_flight_.find(header.id);
+      entry = std::move(it->second);
+      in_flight_.erase(it);
+    }
+    if (!entry.discard) {
+      delivering_results = true;
+      if (header.ok) {
+        entry.sink->deliver(entry.first_index, payload);
+      } else {
+        const auto report = ErrorReport::read(payload);
+        entry.sink->fail(entry.first_index, RemoteError(report.type, report.message, report.rank, report.host,
+                                                        report.item));
+      }
+      delivering_results = false;
+    }
+    finish_task(*entry.lane, source, header.last_of_batch != 0);
+  }
+}
+
+void Engine::finish_task(Lane& lane, int rank, bool last_of_batch) {
+  {
+    std::lock_guard lock(state_mutex_);
+    --lane.unfinished;
+    if (last_of_batch) --workers_[rank].batches_in_flight;
+  }
+  --outstanding_;
+}
+
+std::vector<Task> Engine::take_batch(int rank) {
+  std::vector<Task> batch;
+  auto& targeted = workers_[rank].targeted;
+  while (!targeted.empty() && batch.size() < max_tasks_per_batch) {
+    batch.push_back(std::move(targeted.front()));
+    targeted.pop_front();
+  }
+  if (!batch.empty()) return batch;
+  // Lanes that include this worker, taken in turn so no pool starves another.
+  for (std::size_t k = 0; k < lanes_.size() && batch.empty(); ++k) {
+    Lane& lane = *lanes_[(rotation_ + k) % lanes_.size()];
+    if (lane.pending.empty() || std::find(lane.ranks.begin(), lane.ranks.end(), rank) == lane.ranks.end()) continue;
+    if (lane.pending.front().whole_batch) {
+      batch.push_back(std::move(lane.pending.front()));
+      lane.pending.pop_front();
+      break;
+    }
+    // Small tasks: an even share of the queue per batch, so the workers split the backlog.
+    const std::size_t share = (lane.pending.size() + 2 * lane.ranks.size() - 1) / (2 * lane.ranks.size());
+    const std::size_t take = std::clamp<std::size_t>(share, 1, max_tasks_per_batch);
+    while (batch.size() < take && !lane.pending.empty() && !lane.pending.front().whole_batch) {
+      batch.push_back(std::move(lane.pending.front()));
+      lane.pending.pop_front();
+    }
+  }
+  ++rotation_;
+  return batch;
+}
+
+bool Engine::dispatch() {
+  std::vector<std::pair<int, Bytes>> messages;
+  {
+    std::lock_guard lock(state_mutex_);
+    // Idle workers first, then those with one batch still queued.
+    for (int load = 0; load < max_batches_in_flight; ++load) {
+      for (std::size_t rank = 1; rank < workers_.size(); ++rank) {
+        auto& slot = workers_[rank];
+        if (slot.batches_in_flight != load) continue;
+        auto batch = take_batch(static_cast<int>(rank));
+        if (batch.empty()) continue;
+        ++slot.batches_in_flight;
+        for (auto& task : batch) {
+          const std::uint64_t id = next_task_id_++;
+          std::memcpy(task.wire.data(), &id, sizeof id);  // TaskHeader::id is the first field
+          in_flight_.emplace(id, InFlight{std::move(task.sink), std::move(task.lane), task.first_index, false});
+        }
+        if (batch.size() == 1) {
+          messages.emplace_back(static_cast<int>(rank), std::move(batch.front().wire));
+        } else {
+          Bytes joined;
+          std::size_t total = 0;
+          for (const auto& task : batch) total += task.wire.size();
+          joined.reserve(total);
+          for (const auto& task : batch) joined.insert(joined.end(), task.wire.begin(), task.wire.end());
+          messages.emplace_back(static_cast<int>(rank), std::move(joined));
+        }
+      }
+    }
+  }
+  for (auto& [rank, bytes] : messages) {
+    if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+      throw std::length_error("mpp: a task's arguments exceed 2 GiB, the most one MPI message carries; "
+                              "pass a smaller chunksize or split the data");
+    sends_.push_back(Send{MPI_REQUEST_NULL, std::move(bytes)});
+    auto& send = sends_.back();
+    check_mpi(MPI_Isend(send.buffer.data(), static_cast<int>(send.buffer.size()), MPI_BYTE, rank,
+                        static_cast<int>(Tag::tasks), comm_, &send.request),
+              "MPI_Isend");
+  }
+  return !messages.empty();
+}
+
+void Engine::notify_waiters() {
+  if (waiters_ == 0) return;
+  { std::lock_guard lock(wait_mutex_); }
+  wait_cv_.notify_all();
+}
+
+void Engine::wait_sleeping(const std::function<bool()>& done, std::optional<Clock::time_point> deadline) {
+  std::unique_lock lock(wait_mutex_);
+  ++waiters_;
+  // The progress thread notifies after every delivery; the timeout is only a safety net.
+  while (!done()) {
+    const auto wake = Clock::now() + std::chrono::milliseconds(50);
+    if (deadline && *deadline <= Clock::now()) break;
+    wait_cv_.wait_until(lock, deadline ? std::min(wake, *deadline) : wake);
+  }
+  --waiters_;
+}
+
+void Engine::refuse_wait_in_callback() {
+  if (delivering_results)
+    throw UsageError("mpp: a pool callback must not wait for pool results (it runs on the thread that "
+                     "delivers them); keep callbacks short and collect results after join()");
+}
+
+void Engine::run_progress_thread() {
+  Backoff backoff(std::chrono::microseconds(50), std::chrono::microseconds(20), std::chrono::microseconds(500));
+  for (;;) {
+    {
+      std::unique_lock lock(idle_mutex_);
+      if (outstanding_ == 0) {
+        progress_idle_ = true;
+        idle_cv_.wait(lock, [this] { return stopping_ || outstanding_ > 0; });
+        progress_idle_ = false;
+        backoff.reset();
+      }
+      if (stopping_) return;
+    }
+    if (try_progress()) backoff.reset();
+    backoff.pause();
+  }
+}
+
+}  // namespace mpp::detail

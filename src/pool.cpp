@@ -1,0 +1,52 @@
+#include "mpp/pool.hpp"
+
+#include <stdexcept>
+#include <string>
+
+namespace mpp {
+
+Pool::Pool() : Pool(Session::current().workers()) {}
+
+Pool::Pool(int processes) : engine_(Session::current().engine()) {
+  const int workers = engine_.worker_count();
+  if (processes < 1) throw std::invalid_argument("mpp: Pool(processes) needs processes >= 1");
+  if (processes > workers)
+    throw std::invalid_argument("mpp: Pool(" + std::to_string(processes) + ") asks for more workers than the " +
+                                std::to_string(workers) + " this job has; launch with `mpirun -np " +
+                                std::to_string(processes + 1) + "` (one master plus the workers)");
+  lane_ = engine_.open_lane(processes);
+}
+
+Pool::~Pool() {
+  if (state_ != State::joined) terminate();
+  engine_.close_lane(*lane_);
+}
+
+void Pool::close() {
+  if (state_ == State::running) state_ = State::closed;
+}
+
+void Pool::terminate() {
+  if (state_ == State::joined) return;
+  engine_.terminate(lane_);
+  state_ = State::terminated;
+}
+
+void Pool::join() {
+  if (state_ == State::running)
+    throw UsageError("mpp: Pool::join() needs close() or terminate() first, as in Python");
+  engine_.wait_until([this] { return engine_.finished(*lane_); });
+  state_ = State::joined;
+}
+
+void Pool::require_running(const char* method) const {
+  if (state_ != State::running)
+    throw UsageError(std::string("mpp: Pool::") + method +
+                     " after close() or terminate(): the pool no longer accepts tasks; create a new Pool");
+}
+
+void Pool::run_initializers(std::vector<AsyncResult<void>> results) {
+  for (auto& result : results) result.get();
+}
+
+}  // namespace mpp

@@ -1,0 +1,148 @@
+#include "mpp/session.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <string>
+
+#include "mpp/detail/code_ref.hpp"
+#include "mpp/detail/engine.hpp"
+#include "mpp/detail/mpi_check.hpp"
+#include "mpp/detail/worker.hpp"
+#include "mpp/errors.hpp"
+
+namespace mpp {
+namespace {
+
+std::atomic<Session*> current_session{nullptr};
+
+std::string host_name() {
+  char name[256] = {};
+  ::gethostname(name, sizeof name - 1);
+  return name;
+}
+
+/// An exception nobody caught: say what it was, then end every rank of the job, so workers
+/// never wait for a master that is gone (MPI_Abort), instead of hanging until the wall time.
+[[noreturn]] void abort_job() {
+  std::string what = "std::terminate was called";
+  if (std::current_exception()) {
+    const auto report = detail::describe_current_exception();
+    what = "uncaught " + report.type + ": " + report.message;
+  }
+  int initialized = 0;
+  int finalized = 0;
+  MPI_Initialized(&initialized);
+  MPI_Finalized(&finalized);
+  int rank = 0;
+  if (initialized && !finalized) MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  std::fprintf(stderr, "mpp: rank %d on %s: %s\n", rank, host_name().c_str(), what.c_str());
+  std::fflush(stderr);
+  if (initialized && !finalized) MPI_Abort(MPI_COMM_WORLD, 1);
+  std::_Exit(1);
+}
+
+std::string launch_advice() {
+  return "rank 0 is the master and ranks 1..N-1 are the workers, so mpp needs at least 2 MPI ranks. "
+         "Launch with `mpirun -np 4 ./prog` (or `srun -n 4 ./prog` inside a Slurm allocation).";
+}
+
+}  // namespace
+
+Session::Session(int& argc, char**& argv) {
+  std::set_terminate(abort_job);
+  int initialized = 0;
+  MPI_Initialized(&initialized);
+  if (initialized)
+    throw UsageError("mpp::Session(argc, argv): MPI is already initialised; use mpp::Session(comm) to embed mpp");
+  int provided = 0;
+  MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
+  owns_mpi_ = true;
+  start(MPI_COMM_WORLD);
+  if (!is_master()) {
+    detail::serve(comm_, rank_, host_);
+    end();
+    std::exit(0);
+  }
+}
+
+Session::Session(MPI_Comm comm) {
+  std::set_terminate(abort_job);
+  start(comm);
+  if (!is_master()) {
+    detail::serve(comm_, rank_, host_);
+    end();
+  }
+}
+
+void Session::start(MPI_Comm comm) {
+  int provided = 0;
+  MPI_Query_thread(&provided);
+  detail::check_mpi(MPI_Comm_rank(comm, &rank_), "MPI_Comm_rank");
+  detail::check_mpi(MPI_Comm_size(comm, &size_), "MPI_Comm_size");
+  std::string problem;
+  if (provided < MPI_THREAD_MULTIPLE)
+    problem = "mpp needs MPI_THREAD_MULTIPLE (the master delivers results on a progress thread); "
+              "initialise MPI with MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided)";
+  else if (size_ < 2)
+    problem = "mpp::Session started with " + std::to_string(size_) + " rank: " + launch_advice();
+  Session* none = nullptr;
+  if (problem.empty() && !current_session.compare_exchange_strong(none, this))
+    problem = "only one mpp::Session may exist at a time in a process; create it once, at the top of main";
+  if (!problem.empty()) {
+    if (owns_mpi_) MPI_Finalize();
+    throw UsageError(problem);
+  }
+  host_ = host_name();
+  detail::check_mpi(MPI_Comm_dup(comm, &comm_), "MPI_Comm_dup");
+  MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
+
+  // Function shipping relies on identical code on every rank: refuse a mixed launch up front.
+  const std::uint64_t fingerprint = detail::executable_fingerprint();
+  std::uint64_t lowest = 0;
+  std::uint64_t highest = 0;
+  detail::check_mpi(MPI_Allreduce(&fingerprint, &lowest, 1, MPI_UINT64_T, MPI_MIN, comm_), "MPI_Allreduce");
+  detail::check_mpi(MPI_Allreduce(&fingerprint, &highest, 1, MPI_UINT64_T, MPI_MAX, comm_), "MPI_Allreduce");
+  if (lowest != highest) {
+    current_session = nullptr;
+    throw UsageError("mpp: the ranks of this job run different executables; mpp ships functions by their "
+                     "address, so every rank must run the same binary (check the mpirun/srun command line)");
+  }
+  if (is_master()) engine_ = std::make_unique<detail::Engine>(comm_);
+}
+
+void Session::end() {
+  if (comm_ == MPI_COMM_NULL) return;
+  if (engine_) {
+    engine_->shutdown();
+    engine_.reset();
+  }
+  MPI_Comm_free(&comm_);
+  current_session = nullptr;
+  if (owns_mpi_) MPI_Finalize();
+}
+
+Session::~Session() {
+  try {
+    end();
+  } catch (...) {
+    abort_job();
+  }
+}
+
+Session& Session::current() {
+  Session* session = current_session.load();
+  if (!session) throw UsageError("mpp: no mpp::Session is running; create one at the top of main");
+  return *session;
+}
+
+detail::Engine& Session::engine() {
+  if (!engine_)
+    throw UsageError("mpp: pools and tasks are created on the master rank only; branch on session.is_master()");
+  return *engine_;
+}
+
+}  // namespace mpp

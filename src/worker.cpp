@@ -1,0 +1,110 @@
+#include "mpp/detail/worker.hpp"
+
+#include <cxxabi.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <memory>
+#include <typeinfo>
+
+#include "mpp/detail/backoff.hpp"
+#include "mpp/detail/mpi_check.hpp"
+#include "mpp/detail/shipping.hpp"
+
+namespace mpp::detail {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+// Results of tiny tasks share a message; one waits at most this long for company, and the
+// result of a task that took real time goes out at once.
+constexpr auto result_flush_interval = std::chrono::microseconds(500);
+constexpr auto slow_task = std::chrono::microseconds(50);
+
+std::string demangle(const char* name) {
+  int status = 0;
+  std::unique_ptr<char, decltype(&std::free)> out(abi::__cxa_demangle(name, nullptr, nullptr, &status), &std::free);
+  return status == 0 && out ? std::string(out.get()) : std::string(name);
+}
+
+void send_results(MPI_Comm comm, Writer& out) {
+  check_mpi(MPI_Send(out.bytes().data(), static_cast<int>(out.size()), MPI_BYTE, 0, static_cast<int>(Tag::results), comm),
+            "MPI_Send");
+  out.bytes().clear();
+}
+
+void run_batch(MPI_Comm comm, const Bytes& batch, int rank, const std::string& host) {
+  Reader in(batch);
+  Writer out;
+  auto last_flush = Clock::now();
+  while (!in.empty()) {
+    const auto task = in.read<TaskHeader>();
+    TaskCall call{task.function, Reader(in.position(), in.position() + task.args_size), out};
+    in.skip(task.args_size);
+
+    const auto started = Clock::now();
+    const std::size_t header_at = out.size();
+    ResultHeader result{task.id, 0, 1, in.empty() ? 1u : 0u};
+    out.write_raw(&result, sizeof result);
+    try {
+      reinterpret_cast<Invoker>(task.invoker.resolve())(call);
+    } catch (...) {
+      out.bytes().resize(header_at + sizeof result);  // drop a half-written result
+      auto report = describe_current_exception();
+      report.rank = rank;
+      report.host = host;
+      if (task.first_index != no_item) report.item = task.first_index + call.item;
+      report.write(out);
+      result.ok = 0;
+    }
+    result.payload_size = out.size() - header_at - sizeof result;
+    std::memcpy(out.bytes().data() + header_at, &result, sizeof result);
+
+    const auto now = Clock::now();
+    if (in.empty() || now - last_flush >= result_flush_interval || now - started >= slow_task) {
+      send_results(comm, out);
+      last_flush = now;
+    }
+  }
+}
+
+}  // namespace
+
+ErrorReport describe_current_exception() {
+  ErrorReport report;
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    report.type = demangle(typeid(e).name());
+    report.message = e.what();
+  } catch (...) {
+    const std::type_info* type = abi::__cxa_current_exception_type();
+    report.type = type ? demangle(type->name()) : "unknown";
+    report.message = "(an exception not derived from std::exception)";
+  }
+  return report;
+}
+
+void serve(MPI_Comm comm, int rank, const std::string& host) {
+  // Idle workers sleep up to 2 ms between polls: 56 of them on one node stay near 0% CPU.
+  Backoff backoff(std::chrono::microseconds(200), std::chrono::microseconds(20), std::chrono::milliseconds(2));
+  Bytes batch;
+  for (;;) {
+    int flag = 0;
+    MPI_Message handle;
+    MPI_Status status;
+    check_mpi(MPI_Improbe(0, MPI_ANY_TAG, comm, &flag, &handle, &status), "MPI_Improbe");
+    if (!flag) {
+      backoff.pause();
+      continue;
+    }
+    int count = 0;
+    check_mpi(MPI_Get_count(&status, MPI_BYTE, &count), "MPI_Get_count");
+    batch.resize(static_cast<std::size_t>(count));
+    check_mpi(MPI_Mrecv(batch.data(), count, MPI_BYTE, &handle, MPI_STATUS_IGNORE), "MPI_Mrecv");
+    if (status.MPI_TAG == static_cast<int>(Tag::stop)) return;
+    run_batch(comm, batch, rank, host);
+    backoff.reset();
+  }
+}
+
+}  // namespace mpp::detail
