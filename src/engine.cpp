@@ -199,25 +199,27 @@ void Engine::deliver_message(int source, const Bytes& message) {
         entry.sink->deliver(entry.first_index, payload);
       } else {
         const auto report = ErrorReport::read(payload);
-        entry.sink->fail(entry.first_index, RemoteError(report.type, report.message, report.rank, report.host,
-                                                        report.item));
+        entry.sink->fail(entry.first_index,
+                         RemoteError(report.type, report.message, report.rank, report.host, report.item));
       }
       delivering_results = false;
     }
-    finish_task(*entry.lane, source, header.last_of_batch != 0);
+    finish_task(*entry.lane, source, header);
   }
 }
 
-void Engine::finish_task(Lane& lane, int rank, bool last_of_batch) {
+void Engine::finish_task(Lane& lane, int rank, const ResultHeader& result) {
   {
     std::lock_guard lock(state_mutex_);
     --lane.unfinished;
-    if (last_of_batch) --workers_[rank].batches_in_flight;
+    if (result.last_of_batch) --workers_[rank].batches_in_flight;
+    const auto run_ns = static_cast<double>(result.run_ns);
+    lane.typical_run_ns = lane.typical_run_ns < 0 ? run_ns : 0.8 * lane.typical_run_ns + 0.2 * run_ns;
   }
   --outstanding_;
 }
 
-std::vector<Task> Engine::take_batch(int rank) {
+std::vector<Task> Engine::take_batch(int rank, bool prefetch) {
   std::vector<Task> batch;
   auto& targeted = workers_[rank].targeted;
   while (!targeted.empty() && batch.size() < max_tasks_per_batch) {
@@ -229,7 +231,8 @@ std::vector<Task> Engine::take_batch(int rank) {
   for (std::size_t k = 0; k < lanes_.size() && batch.empty(); ++k) {
     Lane& lane = *lanes_[(rotation_ + k) % lanes_.size()];
     if (lane.pending.empty() || std::find(lane.ranks.begin(), lane.ranks.end(), rank) == lane.ranks.end()) continue;
-    if (lane.pending.front().whole_batch) {
+    if (prefetch && !lane.short_tasks()) continue;
+    if (lane.pending.front().whole_batch || !lane.short_tasks()) {
       batch.push_back(std::move(lane.pending.front()));
       lane.pending.pop_front();
       break;
@@ -255,7 +258,7 @@ bool Engine::dispatch() {
       for (std::size_t rank = 1; rank < workers_.size(); ++rank) {
         auto& slot = workers_[rank];
         if (slot.batches_in_flight != load) continue;
-        auto batch = take_batch(static_cast<int>(rank));
+        auto batch = take_batch(static_cast<int>(rank), load > 0);
         if (batch.empty()) continue;
         ++slot.batches_in_flight;
         for (auto& task : batch) {
@@ -278,8 +281,9 @@ bool Engine::dispatch() {
   }
   for (auto& [rank, bytes] : messages) {
     if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
-      throw std::length_error("mpp: a task's arguments exceed 2 GiB, the most one MPI message carries; "
-                              "pass a smaller chunksize or split the data");
+      throw std::length_error(
+          "mpp: a task's arguments exceed 2 GiB, the most one MPI message carries; "
+          "pass a smaller chunksize or split the data");
     sends_.push_back(Send{MPI_REQUEST_NULL, std::move(bytes)});
     auto& send = sends_.back();
     check_mpi(MPI_Isend(send.buffer.data(), static_cast<int>(send.buffer.size()), MPI_BYTE, rank,
@@ -309,8 +313,9 @@ void Engine::wait_sleeping(const std::function<bool()>& done, std::optional<Cloc
 
 void Engine::refuse_wait_in_callback() {
   if (delivering_results)
-    throw UsageError("mpp: a pool callback must not wait for pool results (it runs on the thread that "
-                     "delivers them); keep callbacks short and collect results after join()");
+    throw UsageError(
+        "mpp: a pool callback must not wait for pool results (it runs on the thread that "
+        "delivers them); keep callbacks short and collect results after join()");
 }
 
 void Engine::run_progress_thread() {

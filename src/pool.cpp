@@ -33,8 +33,7 @@ void Pool::terminate() {
 }
 
 void Pool::join() {
-  if (state_ == State::running)
-    throw UsageError("mpp: Pool::join() needs close() or terminate() first, as in Python");
+  if (state_ == State::running) throw UsageError("mpp: Pool::join() needs close() or terminate() first, as in Python");
   engine_.wait_until([this] { return engine_.finished(*lane_); });
   state_ = State::joined;
 }

@@ -85,8 +85,9 @@ void Session::start(MPI_Comm comm) {
   detail::check_mpi(MPI_Comm_size(comm, &size_), "MPI_Comm_size");
   std::string problem;
   if (provided < MPI_THREAD_MULTIPLE)
-    problem = "mpp needs MPI_THREAD_MULTIPLE (the master delivers results on a progress thread); "
-              "initialise MPI with MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided)";
+    problem =
+        "mpp needs MPI_THREAD_MULTIPLE (the master delivers results on a progress thread); "
+        "initialise MPI with MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided)";
   else if (size_ < 2)
     problem = "mpp::Session started with " + std::to_string(size_) + " rank: " + launch_advice();
   Session* none = nullptr;
@@ -108,8 +109,9 @@ void Session::start(MPI_Comm comm) {
   detail::check_mpi(MPI_Allreduce(&fingerprint, &highest, 1, MPI_UINT64_T, MPI_MAX, comm_), "MPI_Allreduce");
   if (lowest != highest) {
     current_session = nullptr;
-    throw UsageError("mpp: the ranks of this job run different executables; mpp ships functions by their "
-                     "address, so every rank must run the same binary (check the mpirun/srun command line)");
+    throw UsageError(
+        "mpp: the ranks of this job run different executables; mpp ships functions by their "
+        "address, so every rank must run the same binary (check the mpirun/srun command line)");
   }
   if (is_master()) engine_ = std::make_unique<detail::Engine>(comm_);
 }

@@ -27,8 +27,9 @@ std::string demangle(const char* name) {
 }
 
 void send_results(MPI_Comm comm, Writer& out) {
-  check_mpi(MPI_Send(out.bytes().data(), static_cast<int>(out.size()), MPI_BYTE, 0, static_cast<int>(Tag::results), comm),
-            "MPI_Send");
+  check_mpi(
+      MPI_Send(out.bytes().data(), static_cast<int>(out.size()), MPI_BYTE, 0, static_cast<int>(Tag::results), comm),
+      "MPI_Send");
   out.bytes().clear();
 }
 
@@ -43,7 +44,7 @@ void run_batch(MPI_Comm comm, const Bytes& batch, int rank, const std::string& h
 
     const auto started = Clock::now();
     const std::size_t header_at = out.size();
-    ResultHeader result{task.id, 0, 1, in.empty() ? 1u : 0u};
+    ResultHeader result{task.id, 0, 0, 1, in.empty() ? 1u : 0u};
     out.write_raw(&result, sizeof result);
     try {
       reinterpret_cast<Invoker>(task.invoker.resolve())(call);
@@ -56,10 +57,11 @@ void run_batch(MPI_Comm comm, const Bytes& batch, int rank, const std::string& h
       report.write(out);
       result.ok = 0;
     }
+    const auto now = Clock::now();
     result.payload_size = out.size() - header_at - sizeof result;
+    result.run_ns = static_cast<std::uint64_t>(std::chrono::nanoseconds(now - started).count());
     std::memcpy(out.bytes().data() + header_at, &result, sizeof result);
 
-    const auto now = Clock::now();
     if (in.empty() || now - last_flush >= result_flush_interval || now - started >= slow_task) {
       send_results(comm, out);
       last_flush = now;

@@ -128,8 +128,7 @@ class AsyncResult {
   /// As get(), but throws mpp::TimeoutError when the result is not there within `timeout`.
   template <class Rep, class Period>
   T get(std::chrono::duration<Rep, Period> timeout) const {
-    if (!wait(timeout))
-      throw TimeoutError("mpp: the result was not ready within the timeout (the task keeps running)");
+    if (!wait(timeout)) throw TimeoutError("mpp: the result was not ready within the timeout (the task keeps running)");
     return value();
   }
 

@@ -46,11 +46,19 @@ struct is_callback_option<ErrorCallback<F>> : std::true_type {};
 template <class T>
 inline constexpr bool is_callback_option_v = is_callback_option<std::remove_cvref_t<T>>::value;
 
+template <class T>
+struct result_callback {
+  using type = std::function<void(const T&)>;
+};
+template <>
+struct result_callback<void> {
+  using type = std::function<void()>;
+};
+
 /// The callbacks of one job, type-erased.
 template <class T>
 struct Callbacks {
-  using OnResult = std::conditional_t<std::is_void_v<T>, std::function<void()>, std::function<void(const T&)>>;
-  OnResult on_result;
+  typename result_callback<T>::type on_result;
   std::function<void(const RemoteError&)> on_error;
 
   template <class F>

@@ -163,8 +163,7 @@ class Pool {
 template <class Init, class... InitArgs>
 Pool::Pool(int processes, Init initializer, InitArgs&&... initargs) : Pool(processes) {
   std::vector<AsyncResult<void>> results;
-  for (int rank : lane_->ranks)
-    results.push_back(submit_apply<Init, void>(initializer, {}, rank, initargs...));
+  for (int rank : lane_->ranks) results.push_back(submit_apply<Init, void>(initializer, {}, rank, initargs...));
   run_initializers(std::move(results));
 }
 
@@ -183,9 +182,10 @@ auto Pool::apply_async(F f, Args&&... args) {
     if constexpr (!std::is_void_v<R>) detail::check_sendable<R>();
     detail::Callbacks<R> callbacks;
     (callbacks.set(std::move(std::get<positional + J>(all))), ...);
-    return submit_apply<F, R>(f, std::move(callbacks), 0, std::forward<std::tuple_element_t<I, decltype(all)>>(
-                                                             std::get<I>(all))...);
-  }(std::make_index_sequence<positional>{}, std::make_index_sequence<options>{});
+    return submit_apply<F, R>(f, std::move(callbacks), 0,
+                              std::forward<std::tuple_element_t<I, decltype(all)>>(std::get<I>(all))...);
+  }
+  (std::make_index_sequence<positional>{}, std::make_index_sequence<options>{});
 }
 
 template <class F, class R, class... Args>
@@ -193,9 +193,9 @@ AsyncResult<R> Pool::submit_apply(F f, detail::Callbacks<R> callbacks, int targe
   using Wire = detail::wire_args_t<F, Args...>;
   require_running("apply_async");
   auto state = std::make_shared<detail::ResultState<R>>();
-  auto task = detail::make_task(detail::invoker_ref<&detail::invoke_apply<F, Wire>>(), detail::function_ref(f),
-                                detail::no_item,
-                                [&](detail::Writer& out) { out.write(Wire(std::forward<Args>(args)...)); });
+  auto task =
+      detail::make_task(detail::invoker_ref<&detail::invoke_apply<F, Wire>>(), detail::function_ref(f), detail::no_item,
+                        [&](detail::Writer& out) { out.write(Wire(std::forward<Args>(args)...)); });
   task.sink = std::make_shared<detail::ApplySink<R>>(state, std::move(callbacks));
   task.target_rank = target_rank;
   std::vector<detail::Task> tasks;
@@ -213,8 +213,8 @@ std::vector<detail::Task> Pool::make_chunks(F f, const Xs& xs, std::size_t items
   auto it = std::ranges::begin(xs);
   for (std::size_t first = 0; first < items; first += chunksize) {
     const std::size_t count = std::min(chunksize, items - first);
-    auto chunk = std::ranges::subrange(std::counted_iterator(it, static_cast<std::ptrdiff_t>(count)),
-                                       std::default_sentinel);
+    auto chunk =
+        std::ranges::subrange(std::counted_iterator(it, static_cast<std::ptrdiff_t>(count)), std::default_sentinel);
     auto task = detail::make_task(detail::invoker_ref<invoker>(), function, first,
                                   [&](detail::Writer& out) { out.write_items<Item>(chunk, count); });
     task.sink = sink;
@@ -231,8 +231,9 @@ auto Pool::map_job(F f, const Xs& xs, Options&&... options) {
   Types::check();
   using Item = typename Types::Item;
   using Output = detail::map_output_t<typename Types::Result>;
-  static_assert(((std::integral<std::remove_cvref_t<Options>> || detail::is_callback_option_v<Options>) && ...),
-                "mpp: map_async/starmap_async options are a chunksize, mpp::callback(...) and mpp::error_callback(...)");
+  static_assert(
+      ((std::integral<std::remove_cvref_t<Options>> || detail::is_callback_option_v<Options>)&&...),
+      "mpp: map_async/starmap_async options are a chunksize, mpp::callback(...) and mpp::error_callback(...)");
   require_running(Star ? "starmap" : "map");
 
   std::size_t chunksize = 0;

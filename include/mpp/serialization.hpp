@@ -48,8 +48,8 @@ namespace detail {
 
 /// Sent as its bytes: no archive, no per-element work.
 template <class T>
-concept raw_bytes = std::is_trivially_copyable_v<T> && !std::is_pointer_v<T> &&
-                    !std::is_member_pointer_v<T> && !std::is_null_pointer_v<T>;
+concept raw_bytes = std::is_trivially_copyable_v<T> && !std::is_pointer_v<T> && !std::is_member_pointer_v<T> &&
+                    !std::is_null_pointer_v<T>;
 
 template <class T>
 concept has_member_serialize = requires(T& value, boost::archive::binary_oarchive& archive) {
@@ -63,12 +63,11 @@ concept has_free_serialize = requires(T& value, boost::archive::binary_oarchive&
 template <class T>
 struct elements_serializable : std::false_type {};
 template <template <class...> class C, class... Ts>
-  requires(std::same_as<C<Ts...>, std::vector<Ts...>> || std::same_as<C<Ts...>, std::list<Ts...>> ||
-           std::same_as<C<Ts...>, std::deque<Ts...>> || std::same_as<C<Ts...>, std::set<Ts...>> ||
-           std::same_as<C<Ts...>, std::map<Ts...>> || std::same_as<C<Ts...>, std::unordered_map<Ts...>> ||
-           std::same_as<C<Ts...>, std::unordered_set<Ts...>> || std::same_as<C<Ts...>, std::pair<Ts...>> ||
-           std::same_as<C<Ts...>, std::tuple<Ts...>>)
-struct elements_serializable<C<Ts...>> {
+requires(std::same_as<C<Ts...>, std::vector<Ts...>> || std::same_as<C<Ts...>, std::list<Ts...>> ||
+         std::same_as<C<Ts...>, std::deque<Ts...>> || std::same_as<C<Ts...>, std::set<Ts...>> ||
+         std::same_as<C<Ts...>, std::map<Ts...>> || std::same_as<C<Ts...>, std::unordered_map<Ts...>> ||
+         std::same_as<C<Ts...>, std::unordered_set<Ts...>> || std::same_as<C<Ts...>, std::pair<Ts...>> ||
+         std::same_as<C<Ts...>, std::tuple<Ts...>>) struct elements_serializable<C<Ts...>> {
   // Allocators, comparators and hashers are template arguments too; they are not sent.
   template <class U>
   static constexpr bool ok = is_serializable<U>::value || std::is_empty_v<U>;

@@ -54,12 +54,16 @@ struct Lane {
   std::vector<int> ranks;
   std::deque<Task> pending;
   std::size_t unfinished = 0;  // queued or running
+  double typical_run_ns = -1;  // moving average of its tasks' run times; < 0 until one returns
+
+  /// Short tasks are worth batching and prefetching; a long or unknown one goes alone, so it
+  /// never holds others hostage behind it on one worker while another worker idles.
+  bool short_tasks() const { return typical_run_ns >= 0 && typical_run_ns < 200e3; }
 };
 
 /// A task whose arguments `write_args(Writer&)` serializes.
 template <class WriteArgs>
-Task make_task(const CodeRef& invoker, const CodeRef& function, std::uint64_t first_index,
-               WriteArgs&& write_args) {
+Task make_task(const CodeRef& invoker, const CodeRef& function, std::uint64_t first_index, WriteArgs&& write_args) {
   Writer out;
   out.bytes().reserve(128);
   TaskHeader header{0, invoker, function, first_index, 0};
@@ -121,8 +125,8 @@ class Engine {
   bool receive_results();
   bool dispatch();
   void deliver_message(int source, const Bytes& message);
-  std::vector<Task> take_batch(int rank);
-  void finish_task(Lane& lane, int rank, bool last_of_batch);
+  std::vector<Task> take_batch(int rank, bool prefetch);
+  void finish_task(Lane& lane, int rank, const ResultHeader& result);
   void run_progress_thread();
   void notify_waiters();
   void wait_sleeping(const std::function<bool()>& done, std::optional<Clock::time_point> deadline);
@@ -134,7 +138,7 @@ class Engine {
   std::mutex progress_mutex_;  // one thread drives MPI and delivers results
   std::vector<Send> sends_;
 
-  std::mutex state_mutex_;  // lanes, queues, registry
+  std::mutex state_mutex_;           // lanes, queues, registry
   std::vector<WorkerSlot> workers_;  // indexed by rank; [0] unused
   std::vector<std::shared_ptr<Lane>> lanes_;
   std::unordered_map<std::uint64_t, InFlight> in_flight_;

@@ -29,6 +29,8 @@ struct TaskHeader {
 struct ResultHeader {
   std::uint64_t id;
   std::uint64_t payload_size;
+  std::uint64_t run_ns;  // how long the task ran: the master's cue for batching
+
   std::uint32_t ok;             // 0: the payload is an ErrorReport
   std::uint32_t last_of_batch;  // the worker is done with the batch this task came in
 };

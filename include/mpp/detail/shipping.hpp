@@ -42,7 +42,7 @@ struct signature<R (C::*)(A...) noexcept> : signature<R (*)(A...)> {};
 template <class C, class R, class... A>
 struct signature<R (C::*)(A...) const noexcept> : signature<R (*)(A...)> {};
 template <class F>
-  requires requires { &F::operator(); }
+requires requires { &F::operator(); }
 struct signature<F> : signature<decltype(&F::operator())> {};
 
 template <class F>
@@ -75,9 +75,8 @@ constexpr void check_sendable() {
 
 template <class Tuple>
 constexpr void check_sendable_tuple() {
-  []<std::size_t... I>(std::index_sequence<I...>) {
-    (check_sendable<std::tuple_element_t<I, Tuple>>(), ...);
-  }(std::make_index_sequence<std::tuple_size_v<Tuple>>{});
+  []<std::size_t... I>(std::index_sequence<I...>) { (check_sendable<std::tuple_element_t<I, Tuple>>(), ...); }
+  (std::make_index_sequence<std::tuple_size_v<Tuple>>{});
 }
 
 /// The argument tuple as it travels: the function's own parameter types when it has one
@@ -87,8 +86,8 @@ struct wire_args {
   using type = std::tuple<std::decay_t<Args>...>;
 };
 template <class F, class... Args>
-  requires(signature<F>::known && std::tuple_size_v<typename signature<F>::params> == sizeof...(Args))
-struct wire_args<F, Args...> {
+requires(signature<F>::known&& std::tuple_size_v<typename signature<F>::params> ==
+         sizeof...(Args)) struct wire_args<F, Args...> {
   using type = typename signature<F>::params;
 };
 template <class F, class... Args>
@@ -99,8 +98,7 @@ struct wire_item {
   using type = std::decay_t<Item>;
 };
 template <class F, class Item>
-  requires(signature<F>::known && std::tuple_size_v<typename signature<F>::params> == 1)
-struct wire_item<F, Item> {
+requires(signature<F>::known&& std::tuple_size_v<typename signature<F>::params> == 1) struct wire_item<F, Item> {
   using type = std::tuple_element_t<0, typename signature<F>::params>;
 };
 /// One map item as it travels.
@@ -112,8 +110,7 @@ struct wire_star_item {
   using type = std::decay_t<Item>;
 };
 template <class F, class Item>
-  requires signature<F>::known
-struct wire_star_item<F, Item> {
+requires signature<F>::known struct wire_star_item<F, Item> {
   using type = typename signature<F>::params;
 };
 /// One starmap item (an argument tuple) as it travels.

@@ -34,8 +34,7 @@ struct is_tuple_like<std::pair<A, B>> : std::true_type {};
 /// A type written without a Boost archive.
 template <class T>
 concept fast_wire = raw_bytes<T> || std::same_as<T, std::string> ||
-                    (is_std_vector<T>::value && raw_bytes<typename T::value_type> &&
-                     !std::same_as<typename T::value_type, bool>);
+    (is_std_vector<T>::value&& raw_bytes<typename T::value_type> && !std::same_as<typename T::value_type, bool>);
 
 /// Lets a Boost archive append to a byte vector.
 class AppendBuffer : public std::streambuf {

@@ -1,0 +1,149 @@
+// Pool construction, sizes, initializers, close/join/terminate and the destructor.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <mpp/mpp.hpp>
+#include <optional>
+#include <set>
+#include <thread>
+
+#include "test_functions.hpp"
+
+using namespace std::chrono_literals;
+using mpp_test::rank_of;
+using mpp_test::sleep_ms_then_return;
+using mpp_test::square;
+
+namespace {
+
+int initializer_runs = 0;  // per worker process
+int initializer_value = 0;
+void count_initializer(int value) {
+  ++initializer_runs;
+  initializer_value = value;
+}
+std::pair<int, int> initializer_state(int) { return {initializer_runs, initializer_value}; }
+void failing_initializer() { throw std::runtime_error("cannot open the data file"); }
+
+}  // namespace
+
+TEST(PoolLifecycle, DefaultPoolUsesEveryWorker) {
+  mpp::Pool pool;
+  EXPECT_EQ(pool.size(), mpp::Session::current().workers());
+}
+
+TEST(PoolLifecycle, SizedPoolUsesThatManyWorkers) {
+  mpp::Pool pool(1);
+  EXPECT_EQ(pool.size(), 1);
+  const auto ranks = pool.map(rank_of, std::vector<int>(40, 0), 1);
+  EXPECT_EQ(std::set<int>(ranks.begin(), ranks.end()).size(), 1u);
+}
+
+TEST(PoolLifecycle, ImpossibleSizesAreRefusedWithAdvice) {
+  EXPECT_THROW(mpp::Pool(0), std::invalid_argument);
+  try {
+    mpp::Pool pool(mpp::Session::current().workers() + 1);
+    FAIL() << "a pool larger than the job must be refused";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("mpirun -np"), std::string::npos) << e.what();
+  }
+}
+
+TEST(PoolLifecycle, InitializerRunsOnceOnEachWorkerBeforeTasks) {
+  const int workers = mpp::Session::current().workers();
+  std::set<int> before;
+  {
+    mpp::Pool probe;
+    for (auto [runs, value] : probe.map(initializer_state, std::vector<int>(64, 0), 1)) before.insert(runs);
+  }
+  ASSERT_EQ(before.size(), 1u) << "no worker has run the initializer yet";
+  const int runs_before = *before.begin();
+
+  mpp::Pool pool(workers, count_initializer, 17);
+  const auto states = pool.map(initializer_state, std::vector<int>(200, 0), 1);
+  for (auto [runs, value] : states) {
+    EXPECT_EQ(runs, runs_before + 1) << "exactly once per worker";
+    EXPECT_EQ(value, 17);
+  }
+}
+
+TEST(PoolLifecycle, FailingInitializerIsReportedByTheConstructor) {
+  try {
+    mpp::Pool pool(1, failing_initializer);
+    FAIL() << "the initializer's exception must reach the caller";
+  } catch (const mpp::RemoteError& e) {
+    EXPECT_EQ(e.message(), "cannot open the data file");
+  }
+  mpp::Pool after;
+  EXPECT_EQ(after.apply(square, 5), 25) << "workers stay usable";
+}
+
+TEST(PoolLifecycle, SubmitAfterCloseThrowsALogicError) {
+  mpp::Pool pool;
+  pool.close();
+  EXPECT_THROW(pool.apply_async(square, 1), mpp::UsageError);
+  EXPECT_THROW(pool.map(square, std::vector<int>{1}), std::logic_error);
+  EXPECT_THROW(pool.imap(square, std::vector<int>{1}), std::logic_error);
+  pool.join();
+}
+
+TEST(PoolLifecycle, JoinBeforeCloseThrows) {
+  mpp::Pool pool;
+  EXPECT_THROW(pool.join(), mpp::UsageError);
+}
+
+TEST(PoolLifecycle, JoinWaitsForEverySubmittedTask) {
+  mpp::Pool pool;
+  std::vector<mpp::AsyncResult<int>> results;
+  for (int i = 0; i < 6; ++i) results.push_back(pool.apply_async(sleep_ms_then_return, 40));
+  pool.close();
+  pool.join();
+  for (auto& r : results) EXPECT_TRUE(r.ready());
+}
+
+TEST(PoolLifecycle, TerminateCancelsQueuedTasks) {
+  mpp::Pool pool(1);
+  auto running = pool.apply_async(sleep_ms_then_return, 300);
+  std::vector<mpp::AsyncResult<int>> queued;
+  for (int i = 0; i < 5; ++i) queued.push_back(pool.apply_async(sleep_ms_then_return, 300));
+  std::this_thread::sleep_for(50ms);
+  const auto start = std::chrono::steady_clock::now();
+  pool.terminate();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 200ms) << "terminate() does not wait for tasks";
+  for (auto& r : queued) EXPECT_THROW(r.get(1s), mpp::TerminatedError);
+  EXPECT_THROW(running.get(1s), mpp::TerminatedError);
+  pool.join();  // waits for the running task to drain from its worker
+  EXPECT_THROW(pool.apply_async(square, 1), mpp::UsageError);
+
+  mpp::Pool next(1);
+  EXPECT_EQ(next.apply(square, 4), 16) << "the worker is free again";
+}
+
+TEST(PoolLifecycle, DestructorTerminatesLikeLeavingAWithBlock) {
+  std::optional<mpp::AsyncResult<int>> pending;
+  {
+    mpp::Pool pool(1);
+    pool.apply_async(sleep_ms_then_return, 200);
+    pending = pool.apply_async(sleep_ms_then_return, 200);
+  }
+  EXPECT_THROW(pending->get(1s), mpp::TerminatedError);
+  mpp::Pool next;
+  EXPECT_EQ(next.apply(square, 6), 36);
+}
+
+TEST(PoolLifecycle, TwoPoolsShareTheWorkers) {
+  mpp::Pool a;
+  mpp::Pool b(1);
+  auto ra = a.map_async(square, std::vector<int>{1, 2, 3});
+  auto rb = b.map_async(square, std::vector<int>{4, 5});
+  EXPECT_EQ(ra.get(), (std::vector<int>{1, 4, 9}));
+  EXPECT_EQ(rb.get(), (std::vector<int>{16, 25}));
+}
+
+TEST(PoolLifecycle, PoolsAreUsableFromAnotherThread) {
+  mpp::Pool pool;
+  int result = 0;
+  std::thread t([&] { result = pool.apply(square, 12); });
+  t.join();
+  EXPECT_EQ(result, 144);
+}

@@ -1,0 +1,180 @@
+// Pool::map and Pool::starmap: order, chunking, input ranges, payload types and sizes.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <list>
+#include <map>
+#include <mpp/mpp.hpp>
+#include <numeric>
+#include <ranges>
+#include <set>
+
+#include "test_functions.hpp"
+
+using mpp_test::add;
+using mpp_test::rank_of;
+using mpp_test::square;
+
+namespace {
+
+struct Vec3 {  // trivially copyable: travels as raw bytes
+  double x, y, z;
+};
+Vec3 scale(Vec3 v) { return {2 * v.x, 2 * v.y, 2 * v.z}; }
+
+struct Particle {  // needs Boost.Serialization
+  std::string name;
+  std::vector<double> position;
+  std::map<std::string, int> tags;
+  template <class Archive>
+  void serialize(Archive& archive, unsigned) {
+    archive& name& position& tags;
+  }
+};
+Particle move_particle(Particle p) {
+  for (double& x : p.position) x += 1;
+  p.tags["moved"] += 1;
+  p.name += "'";
+  return p;
+}
+
+std::string shout(std::string s) { return s + "!"; }
+bool is_even(long x) { return x % 2 == 0; }
+std::vector<double> spread(int n) { return std::vector<double>(static_cast<std::size_t>(n), 0.5 * n); }
+std::string repeat(std::string s, int times) {
+  std::string out;
+  for (int i = 0; i < times; ++i) out += s;
+  return out;
+}
+std::map<std::string, int> letter_counts(std::string word) {
+  std::map<std::string, int> counts;
+  for (char c : word) counts[std::string(1, c)]++;
+  return counts;
+}
+int sum_vector(std::vector<double> v) { return static_cast<int>(std::accumulate(v.begin(), v.end(), 0.0)); }
+
+std::vector<int> iota_vector(int n) {
+  std::vector<int> v(static_cast<std::size_t>(n));
+  std::iota(v.begin(), v.end(), 0);
+  return v;
+}
+
+}  // namespace
+
+TEST(PoolMap, ReturnsResultsInInputOrder) {
+  mpp::Pool pool;
+  const auto xs = iota_vector(10);
+  EXPECT_EQ(pool.map(square, xs), (std::vector<int>{0, 1, 4, 9, 16, 25, 36, 49, 64, 81}));
+}
+
+TEST(PoolMap, EveryChunksizeGivesTheSameResult) {
+  mpp::Pool pool;
+  const auto xs = iota_vector(1000);
+  std::vector<int> expected;
+  for (int x : xs) expected.push_back(x * x);
+  for (std::size_t chunksize : {1, 2, 7, 64, 999, 1000, 5000}) EXPECT_EQ(pool.map(square, xs, chunksize), expected);
+}
+
+TEST(PoolMap, EmptyInputGivesEmptyOutput) {
+  mpp::Pool pool;
+  EXPECT_TRUE(pool.map(square, std::vector<int>{}).empty());
+  EXPECT_TRUE(pool.starmap(add, std::vector<std::tuple<int, int>>{}).empty());
+}
+
+TEST(PoolMap, AcceptsAnySizedRange) {
+  mpp::Pool pool;
+  EXPECT_EQ(pool.map(square, std::views::iota(0, 5)), (std::vector<int>{0, 1, 4, 9, 16}));
+  EXPECT_EQ(pool.map(square, std::array<int, 3>{3, 4, 5}), (std::vector<int>{9, 16, 25}));
+  EXPECT_EQ(pool.map(square, std::list<int>{6, 7}), (std::vector<int>{36, 49}));
+  EXPECT_EQ(pool.map(shout, std::set<std::string>{"a", "b"}), (std::vector<std::string>{"a!", "b!"}));
+}
+
+TEST(PoolMap, UsesEveryWorker) {
+  mpp::Pool pool;
+  std::vector<int> xs(static_cast<std::size_t>(pool.size()) * 64, 0);
+  const auto ranks = pool.map(rank_of, xs, 1);
+  const std::set<int> distinct(ranks.begin(), ranks.end());
+  EXPECT_EQ(distinct.count(0), 0u) << "the master must not run tasks";
+  EXPECT_EQ(static_cast<int>(distinct.size()), pool.size()) << "a backlog is split across all workers";
+  for (int r : distinct) EXPECT_LT(r, mpp::Session::current().size());
+}
+
+TEST(PoolMap, ConvertsArgumentsToTheParameterType) {
+  mpp::Pool pool;
+  // const char* cannot travel, but the function takes std::string, so that is what is sent.
+  EXPECT_EQ(pool.map(shout, std::vector<const char*>{"x", "y"}), (std::vector<std::string>{"x!", "y!"}));
+  // int items for a long parameter; bool results (std::vector<bool> is a special case).
+  EXPECT_EQ(pool.map(is_even, iota_vector(5)), (std::vector<bool>{true, false, true, false, true}));
+}
+
+TEST(PoolMap, TakesLambdasAndFunctionObjects) {
+  mpp::Pool pool;
+  struct Cube {
+    long operator()(long x) const { return x * x * x; }
+  };
+  EXPECT_EQ(pool.map([](int x) { return x + 1; }, iota_vector(3)), (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(pool.map(Cube{}, std::vector<long>{2, 3}), (std::vector<long>{8, 27}));
+  EXPECT_EQ(pool.map([](auto x) { return x * 2; }, std::vector<double>{1.5}), (std::vector<double>{3.0}));
+}
+
+TEST(PoolMap, CarriesTriviallyCopyableAndBoostSerializableTypes) {
+  mpp::Pool pool;
+  const auto scaled = pool.map(scale, std::vector<Vec3>{{1, 2, 3}, {4, 5, 6}});
+  ASSERT_EQ(scaled.size(), 2u);
+  EXPECT_EQ(scaled[1].z, 12);
+
+  std::vector<Particle> particles(50);
+  for (std::size_t i = 0; i < particles.size(); ++i)
+    particles[i] = {"p" + std::to_string(i), {double(i), 0.5}, {{"id", int(i)}}};
+  const auto moved = pool.map(move_particle, particles, 7);
+  ASSERT_EQ(moved.size(), particles.size());
+  for (std::size_t i = 0; i < moved.size(); ++i) {
+    EXPECT_EQ(moved[i].name, particles[i].name + "'");
+    EXPECT_EQ(moved[i].position[0], double(i) + 1);
+    EXPECT_EQ(moved[i].tags.at("id"), int(i));
+    EXPECT_EQ(moved[i].tags.at("moved"), 1);
+  }
+  const auto counts = pool.map(letter_counts, std::vector<std::string>{"banana"});
+  EXPECT_EQ(counts[0].at("a"), 3);
+}
+
+TEST(PoolMap, MovesMegabytePayloadsBothWays) {
+  mpp::Pool pool;
+  // 2 MB results per item and an 8 MB argument.
+  const auto big = pool.map(spread, std::vector<int>{1 << 18, 1 << 18, 3});
+  ASSERT_EQ(big.size(), 3u);
+  EXPECT_EQ(big[0].size(), std::size_t{1} << 18);
+  EXPECT_EQ(big[1].back(), 0.5 * (1 << 18));
+  EXPECT_EQ(pool.apply(sum_vector, std::vector<double>(1 << 20, 1.0)), 1 << 20);
+  const std::string text(3 << 20, 'z');
+  EXPECT_EQ(pool.apply(repeat, text, 2).size(), text.size() * 2);
+}
+
+TEST(PoolMap, HandlesFortyThousandItems) {
+  mpp::Pool pool;
+  const auto xs = iota_vector(40000);  // squares stay inside int
+  const auto ys = pool.map(square, xs);
+  ASSERT_EQ(ys.size(), xs.size());
+  for (std::size_t i = 0; i < xs.size(); i += 997) EXPECT_EQ(ys[i], xs[i] * xs[i]);
+  EXPECT_EQ(ys.back(), xs.back() * xs.back());
+}
+
+TEST(PoolStarmap, UnpacksTuplesAndPairs) {
+  mpp::Pool pool;
+  const std::vector<int> a{0, 1, 2, 3};
+  const std::vector<int> b{666, 233, 7, 8};
+  std::vector<std::tuple<int, int>> zipped;
+  for (std::size_t i = 0; i < a.size(); ++i) zipped.emplace_back(a[i], b[i]);
+  EXPECT_EQ(pool.starmap(add, zipped), (std::vector<int>{666, 234, 9, 11}));
+  EXPECT_EQ(pool.starmap(repeat, std::vector<std::pair<std::string, int>>{{"ab", 2}, {"c", 3}}),
+            (std::vector<std::string>{"abab", "ccc"}));
+  EXPECT_EQ(pool.starmap([](int x, double y) { return x * y; }, std::vector<std::tuple<int, double>>{{2, 0.25}}),
+            (std::vector<double>{0.5}));
+}
+
+TEST(PoolMap, VoidFunctionsRunForTheirEffects) {
+  mpp::Pool pool;
+  static_assert(std::is_void_v<decltype(pool.map([](int) {}, iota_vector(3)))>);
+  pool.map([](int) {}, iota_vector(30), 4);
+  EXPECT_EQ(pool.apply(square, 3), 9);  // and the pool is still in order
+}
