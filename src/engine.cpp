@@ -15,6 +15,7 @@ thread_local bool delivering_results = false;
 
 constexpr int max_batches_in_flight = 2;  // one running, one waiting: a worker never idles on us
 constexpr std::size_t max_tasks_per_batch = 512;
+constexpr std::chrono::microseconds long_nap(1000);  // naps this long are cut short by a submit
 
 }  // namespace
 
@@ -69,8 +70,11 @@ void Engine::submit(const std::shared_ptr<Lane>& lane, std::vector<Task> tasks) 
     }
   }
   outstanding_ += tasks.size();
-  if (progress_idle_) {
+  ++submissions_;
+  // A short nap ends soon by itself; waking the thread would only crowd the cores.
+  if (progress_nap_us_ >= long_nap.count()) {
     std::lock_guard lock(idle_mutex_);
+    kicked_ = true;
     idle_cv_.notify_one();
   }
 }
@@ -212,7 +216,11 @@ void Engine::finish_task(Lane& lane, int rank, const ResultHeader& result) {
   {
     std::lock_guard lock(state_mutex_);
     --lane.unfinished;
-    if (result.last_of_batch) --workers_[rank].batches_in_flight;
+    if (result.last_of_batch) {
+      auto& slot = workers_[rank];
+      --slot.batches_in_flight;
+      slot.busy_since = Clock::now();  // a queued batch, if any, starts now
+    }
     const auto run_ns = static_cast<double>(result.run_ns);
     lane.typical_run_ns = lane.typical_run_ns < 0 ? run_ns : 0.8 * lane.typical_run_ns + 0.2 * run_ns;
   }
@@ -231,8 +239,8 @@ std::vector<Task> Engine::take_batch(int rank, bool prefetch) {
   for (std::size_t k = 0; k < lanes_.size() && batch.empty(); ++k) {
     Lane& lane = *lanes_[(rotation_ + k) % lanes_.size()];
     if (lane.pending.empty() || std::find(lane.ranks.begin(), lane.ranks.end(), rank) == lane.ranks.end()) continue;
-    if (prefetch && !lane.short_tasks()) continue;
-    if (lane.pending.front().whole_batch || !lane.short_tasks()) {
+    if (prefetch && !worth_prefetching(lane, workers_[rank], Clock::now())) continue;
+    if (lane.pending.front().whole_batch || !lane.tiny_tasks()) {
       batch.push_back(std::move(lane.pending.front()));
       lane.pending.pop_front();
       break;
@@ -249,6 +257,17 @@ std::vector<Task> Engine::take_batch(int rank, bool prefetch) {
   return batch;
 }
 
+/// A second batch queued behind the running one spares the worker a wait for the master —
+/// which on a full node may itself wait milliseconds for a core. But it must not queue behind
+/// a task that turns out long: prefetch only while the running batch is younger than half a
+/// typical task. Tiny tasks always prefetch; unmeasured ones never.
+bool Engine::worth_prefetching(const Lane& lane, const WorkerSlot& slot, Clock::time_point now) const {
+  if (lane.typical_run_ns < 0) return false;
+  if (lane.tiny_tasks()) return true;
+  const auto running = std::chrono::duration<double, std::nano>(now - slot.busy_since).count();
+  return running < lane.typical_run_ns / 2;
+}
+
 bool Engine::dispatch() {
   std::vector<std::pair<int, Bytes>> messages;
   {
@@ -260,7 +279,7 @@ bool Engine::dispatch() {
         if (slot.batches_in_flight != load) continue;
         auto batch = take_batch(static_cast<int>(rank), load > 0);
         if (batch.empty()) continue;
-        ++slot.batches_in_flight;
+        if (slot.batches_in_flight++ == 0) slot.busy_since = Clock::now();
         for (auto& task : batch) {
           const std::uint64_t id = next_task_id_++;
           std::memcpy(task.wire.data(), &id, sizeof id);  // TaskHeader::id is the first field
@@ -319,20 +338,29 @@ void Engine::refuse_wait_in_callback() {
 }
 
 void Engine::run_progress_thread() {
-  Backoff backoff(std::chrono::microseconds(50), std::chrono::microseconds(20), std::chrono::microseconds(500));
-  for (;;) {
-    {
-      std::unique_lock lock(idle_mutex_);
-      if (outstanding_ == 0) {
-        progress_idle_ = true;
-        idle_cv_.wait(lock, [this] { return stopping_ || outstanding_ > 0; });
-        progress_idle_ = false;
-        backoff.reset();
-      }
-      if (stopping_) return;
+  // Up to 10 ms between polls once the master has been idle a while: under 1% CPU.
+  Backoff backoff(std::chrono::microseconds(50), std::chrono::microseconds(20), std::chrono::milliseconds(10));
+  std::unique_lock lock(idle_mutex_);
+  while (!stopping_) {
+    const auto pause = backoff.next_pause();
+    if (pause.count() > 0) {
+      // Announce the nap, then look for news: a submit either sees the nap and kicks, or we see it.
+      const auto seen = submissions_.load();
+      progress_nap_us_ = pause.count();
+      if (submissions_ == seen) idle_cv_.wait_for(lock, pause, [this] { return stopping_ || kicked_; });
+      progress_nap_us_ = 0;
+      if (kicked_ || submissions_ != seen) backoff.reset();
+      kicked_ = false;
+      if (stopping_) break;
     }
-    if (try_progress()) backoff.reset();
-    backoff.pause();
+    if (spinning_waiters_ > 0) {  // a waiting user thread drives MPI: stay out of its way
+      idle_cv_.wait_for(lock, std::chrono::microseconds(100), [this] { return stopping_; });
+      continue;
+    }
+    lock.unlock();
+    const bool did = try_progress();
+    lock.lock();
+    if (did) backoff.reset();
   }
 }
 

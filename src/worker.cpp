@@ -87,8 +87,8 @@ ErrorReport describe_current_exception() {
 }
 
 void serve(MPI_Comm comm, int rank, const std::string& host) {
-  // Idle workers sleep up to 2 ms between polls: 56 of them on one node stay near 0% CPU.
-  Backoff backoff(std::chrono::microseconds(200), std::chrono::microseconds(20), std::chrono::milliseconds(2));
+  // A worker idle for long polls every 10 ms: 56 of them on one node stay near 0% CPU.
+  Backoff backoff(std::chrono::microseconds(200), std::chrono::microseconds(20), std::chrono::milliseconds(10));
   Bytes batch;
   for (;;) {
     int flag = 0;

@@ -98,10 +98,10 @@ class Pool {
   /// worker cannot be interrupted over MPI: they finish and their results are discarded.
   void terminate();
 
-  /// mpp's default chunksize: ceil(items / (16 * workers)). Python uses 4 chunks per worker;
+  /// mpp's default chunksize: ceil(items / (64 * workers)). Python uses 4 chunks per worker;
   /// a chunk costs mpp only microseconds, so finer chunks buy load balance for free.
   static std::size_t default_chunksize(std::size_t items, int workers) {
-    const std::size_t parts = 16 * static_cast<std::size_t>(workers);
+    const std::size_t parts = 64 * static_cast<std::size_t>(workers);
     return std::max<std::size_t>(1, (items + parts - 1) / parts);
   }
 

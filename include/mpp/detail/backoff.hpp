@@ -1,7 +1,10 @@
 #pragma once
-// How a rank waits for MPI messages without burning a core: Open MPI's blocking calls busy-poll,
-// so mpp polls itself — tightly for a short spin window after the last activity (that keeps
-// round trips in microseconds), then sleeping for doubling intervals up to a cap.
+// How a rank waits for MPI messages without burning a core. Open MPI's blocking calls
+// busy-poll, so mpp polls itself: tightly for a short spin window after the last activity
+// (round trips stay in microseconds), then sleeping for a fraction of the time it has been
+// idle, capped. A long wait thus polls rarely, and the delay it adds stays a small fraction of
+// the wait itself.
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -10,28 +13,23 @@ namespace mpp::detail {
 class Backoff {
  public:
   using Clock = std::chrono::steady_clock;
+  using Micros = std::chrono::microseconds;
 
-  Backoff(std::chrono::microseconds spin, std::chrono::microseconds first_sleep, std::chrono::microseconds max_sleep)
-      : spin_(spin), first_sleep_(first_sleep), max_sleep_(max_sleep) {
-    reset();
-  }
+  Backoff(Micros spin, Micros min_sleep, Micros max_sleep)
+      : spin_(spin), min_sleep_(min_sleep), max_sleep_(max_sleep), last_activity_(Clock::now()) {}
 
   /// Something happened: poll tightly again.
-  void reset() {
-    last_activity_ = Clock::now();
-    sleep_ = first_sleep_;
-  }
+  void reset() { last_activity_ = Clock::now(); }
 
   /// How long to pause before the next poll (zero while spinning).
-  std::chrono::microseconds next_pause() {
-    if (Clock::now() - last_activity_ < spin_) return std::chrono::microseconds(0);
-    const auto pause = sleep_;
-    sleep_ = std::min(sleep_ * 2, max_sleep_);
-    return pause;
+  Micros next_pause() const {
+    const auto idle = std::chrono::duration_cast<Micros>(Clock::now() - last_activity_);
+    if (idle < spin_) return Micros(0);
+    return std::clamp(idle / idle_fraction, min_sleep_, max_sleep_);
   }
 
   /// Pauses as next_pause() says; while spinning, yields so an oversubscribed core moves on.
-  void pause() {
+  void pause() const {
     const auto p = next_pause();
     if (p.count() == 0) {
       std::this_thread::yield();
@@ -41,11 +39,11 @@ class Backoff {
   }
 
  private:
-  std::chrono::microseconds spin_;
-  std::chrono::microseconds first_sleep_;
-  std::chrono::microseconds max_sleep_;
+  static constexpr int idle_fraction = 16;  // sleeping adds at most ~1/16 to a wait
+  Micros spin_;
+  Micros min_sleep_;
+  Micros max_sleep_;
   Clock::time_point last_activity_;
-  std::chrono::microseconds sleep_;
 };
 
 }  // namespace mpp::detail

@@ -56,9 +56,9 @@ struct Lane {
   std::size_t unfinished = 0;  // queued or running
   double typical_run_ns = -1;  // moving average of its tasks' run times; < 0 until one returns
 
-  /// Short tasks are worth batching and prefetching; a long or unknown one goes alone, so it
-  /// never holds others hostage behind it on one worker while another worker idles.
-  bool short_tasks() const { return typical_run_ns >= 0 && typical_run_ns < 200e3; }
+  /// Tiny tasks (< 0.2 ms) go in batches sized by the backlog, two batches per worker, so
+  /// message costs vanish. Longer ones go one at a time; see Engine::worth_prefetching.
+  bool tiny_tasks() const { return typical_run_ns >= 0 && typical_run_ns < 200e3; }
 };
 
 /// A task whose arguments `write_args(Writer&)` serializes.
@@ -105,6 +105,7 @@ class Engine {
  private:
   struct WorkerSlot {
     int batches_in_flight = 0;
+    Clock::time_point busy_since;  // when the batch it is running started, as far as we know
     int lanes = 0;
     std::deque<Task> targeted;
   };
@@ -126,6 +127,7 @@ class Engine {
   bool dispatch();
   void deliver_message(int source, const Bytes& message);
   std::vector<Task> take_batch(int rank, bool prefetch);
+  bool worth_prefetching(const Lane& lane, const WorkerSlot& slot, Clock::time_point now) const;
   void finish_task(Lane& lane, int rank, const ResultHeader& result);
   void run_progress_thread();
   void notify_waiters();
@@ -149,10 +151,13 @@ class Engine {
   std::mutex wait_mutex_;
   std::condition_variable wait_cv_;
   std::atomic<int> waiters_{0};
+  std::atomic<int> spinning_waiters_{0};  // user threads driving progress themselves
 
   std::mutex idle_mutex_;
   std::condition_variable idle_cv_;
-  std::atomic<bool> progress_idle_{false};
+  std::atomic<std::int64_t> progress_nap_us_{0};  // how long the progress thread is napping
+  std::atomic<std::uint64_t> submissions_{0};
+  bool kicked_ = false;  // work was submitted during a long nap
   bool stopping_ = false;
   std::thread progress_thread_;
 };
@@ -164,10 +169,17 @@ bool Engine::wait_until(Done&& done, std::optional<Clock::time_point> deadline) 
   // Spin: a short task's result arrives within microseconds; drive MPI ourselves to catch it.
   constexpr auto spin = std::chrono::microseconds(300);
   const auto spin_end = Clock::now() + spin;
-  while (Clock::now() < spin_end) {
-    if (!try_progress()) std::this_thread::yield();
-    if (done()) return true;
-    if (deadline && Clock::now() >= *deadline) return false;
+  {
+    ++spinning_waiters_;  // the progress thread stands aside meanwhile
+    struct Leave {
+      std::atomic<int>& count;
+      ~Leave() { --count; }
+    } leave{spinning_waiters_};
+    while (Clock::now() < spin_end) {
+      if (!try_progress()) std::this_thread::yield();
+      if (done()) return true;
+      if (deadline && Clock::now() >= *deadline) return false;
+    }
   }
   // Sleep: the progress thread delivers and wakes us.
   wait_sleeping(std::function<bool()>(std::ref(done)), deadline);

@@ -35,6 +35,8 @@ class MapSink final : public TaskSink {
       try {
         if constexpr (std::is_void_v<R>) {
           results.read_size();
+        } else if constexpr (bulk_raw<R>) {
+          results.read_items_into(output_.data() + first, output_.size() - first);
         } else {
           results.read_items<R>([this, first](std::size_t i, R&& value) { output_[first + i] = std::move(value); });
         }

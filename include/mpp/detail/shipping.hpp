@@ -165,7 +165,13 @@ template <class F, class Item, bool Star>
 void invoke_map(TaskCall& call) {
   F f = callable_from<F>(call.function);
   std::vector<Item> items;
-  call.args.read_items<Item>([&items](std::size_t, Item&& item) { items.push_back(std::move(item)); });
+  if constexpr (bulk_raw<Item>) {
+    Reader peek = call.args;
+    items.resize(peek.read_size());
+    call.args.read_items_into(items.data(), items.size());
+  } else {
+    call.args.read_items<Item>([&items](std::size_t, Item&& item) { items.push_back(std::move(item)); });
+  }
   auto run = [&f](Item& item) -> decltype(auto) {
     if constexpr (Star) {
       return std::apply(f, std::move(item));

@@ -36,6 +36,10 @@ template <class T>
 concept fast_wire = raw_bytes<T> || std::same_as<T, std::string> ||
     (is_std_vector<T>::value&& raw_bytes<typename T::value_type> && !std::same_as<typename T::value_type, bool>);
 
+/// Raw-bytes items that sit in a std::vector as a plain array (std::vector<bool> does not).
+template <class T>
+concept bulk_raw = raw_bytes<T> && !std::same_as<T, bool>;
+
 /// Lets a Boost archive append to a byte vector.
 class AppendBuffer : public std::streambuf {
  public:
@@ -97,7 +101,20 @@ class Writer {
   template <class T, std::ranges::input_range Items>
   void write_items(const Items& items, std::size_t count) {
     write_size(count);
-    if constexpr (fast_wire<T> || is_tuple_like<T>::value) {
+    if constexpr (raw_bytes<T> && std::ranges::contiguous_range<Items> &&
+                  std::same_as<std::ranges::range_value_t<Items>, T>) {
+      write_raw(std::ranges::data(items), count * sizeof(T));
+    } else if constexpr (raw_bytes<T>) {
+      // Grow once, then place each item: no per-item reallocation checks.
+      const std::size_t at = bytes_.size();
+      bytes_.resize(at + count * sizeof(T));
+      char* out = bytes_.data() + at;
+      for (const auto& item : items) {
+        const T converted = item;
+        std::memcpy(out, &converted, sizeof(T));
+        out += sizeof(T);
+      }
+    } else if constexpr (fast_wire<T> || is_tuple_like<T>::value) {
       for (const auto& item : items) write<T>(item);
     } else {
       AppendBuffer buffer(bytes_);
@@ -157,7 +174,15 @@ class Reader {
   template <class T, class Sink>
   void read_items(Sink&& sink) {
     const std::size_t count = read_size();
-    if constexpr (fast_wire<T> || is_tuple_like<T>::value) {
+    if constexpr (raw_bytes<T>) {
+      require(count * sizeof(T));
+      for (std::size_t i = 0; i < count; ++i) {
+        T value;
+        std::memcpy(&value, pos_ + i * sizeof(T), sizeof(T));
+        sink(i, std::move(value));
+      }
+      pos_ += count * sizeof(T);
+    } else if constexpr (fast_wire<T> || is_tuple_like<T>::value) {
       for (std::size_t i = 0; i < count; ++i) sink(i, read<T>());
     } else {
       ViewBuffer buffer(pos_, end_);
@@ -171,6 +196,15 @@ class Reader {
       }
       pos_ += buffer.consumed();
     }
+  }
+
+  /// Reads what write_items wrote for a raw-bytes T straight into `out` (room for `capacity`).
+  template <bulk_raw T>
+  std::size_t read_items_into(T* out, std::size_t capacity) {
+    const std::size_t count = read_size();
+    if (count > capacity) throw std::runtime_error("mpp: more items in a message than expected");
+    read_raw(out, count * sizeof(T));
+    return count;
   }
 
   std::size_t read_size() { return static_cast<std::size_t>(read<std::uint64_t>()); }

@@ -1,0 +1,165 @@
+// Pool benchmark: the same workloads through mpp (master + workers) and through Python's
+// multiprocessing.Pool (jobs/python/pool_benchmark.py, run with /usr/bin/python3) in one run.
+//
+//   mpirun -np 3 build/jobs/pool_benchmark [--quick] [--python /usr/bin/python3] [--no-python]
+//
+// Prints a table of both figures, the ratio and the target, and exits 1 if a target is missed.
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <mpp/mpp.hpp>
+#include <numeric>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int square(int x) { return x * x; }
+int trivial(int x) { return x; }
+double uneven(int n) {  // cost grows with n; the dependency chain defeats vectorisation
+  double x = n;
+  for (int i = 0; i < n * 200; ++i) x = std::sqrt(x + i);
+  return x;
+}
+double sleep_for(double seconds) {
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  return seconds;
+}
+
+template <class F>
+double best_of(int runs, F&& f) {
+  double best = 1e300;
+  for (int i = 0; i < runs; ++i) {
+    const auto start = Clock::now();
+    f();
+    best = std::min(best, std::chrono::duration<double>(Clock::now() - start).count());
+  }
+  return best;
+}
+
+double cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);  // all threads of the master, the progress thread included
+  return usage.ru_utime.tv_sec + usage.ru_stime.tv_sec + 1e-6 * (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+}
+
+std::map<std::string, double> run_python(const std::string& python, bool quick) {
+  std::map<std::string, double> figures;
+  const std::string command =
+      python + " " + MPP_JOBS_DIR + "/python/pool_benchmark.py" + (quick ? " --quick" : "") + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return figures;
+  std::string output;
+  char buffer[4096];
+  while (std::fgets(buffer, sizeof buffer, pipe)) output += buffer;
+  pclose(pipe);
+  const std::regex pair("\"(\\w+)\": ([0-9.eE+-]+)");
+  for (std::sregex_iterator it(output.begin(), output.end(), pair), end; it != end; ++it)
+    figures[(*it)[1]] = std::stod((*it)[2]);
+  if (figures.empty()) std::fprintf(stderr, "python baseline failed:\n%s\n", output.c_str());
+  return figures;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  mpp::Session session(argc, argv);
+  bool quick = false;
+  bool with_python = true;
+  std::string python = "/usr/bin/python3";
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--quick")) quick = true;
+    if (!std::strcmp(argv[i], "--no-python")) with_python = false;
+    if (!std::strcmp(argv[i], "--python") && i + 1 < argc) python = argv[++i];
+  }
+  // The baseline runs first, while the mpp workers sleep in their idle back-off.
+  const auto py = with_python ? run_python(python, quick) : std::map<std::string, double>{};
+
+  mpp::Pool pool;
+  const int workers = pool.size();
+  const int items = 1'000'000;
+  const int submitted = quick ? 2'000 : 20'000;
+  const int round_trips = quick ? 200 : 2'000;
+  std::map<std::string, double> mpp;
+
+  std::vector<int> xs(items);
+  std::iota(xs.begin(), xs.end(), 0);
+  pool.map(trivial, std::vector<int>(100, 1));  // warm up
+  mpp["map_items_per_s"] = items / best_of(3, [&] { pool.map(square, xs); });
+
+  mpp["apply_async_per_s"] = submitted / best_of(3, [&] {
+                               std::vector<mpp::AsyncResult<int>> results;
+                               results.reserve(submitted);
+                               for (int i = 0; i < submitted; ++i) results.push_back(pool.apply_async(square, i));
+                               for (auto& r : results) r.get();
+                             });
+
+  mpp["apply_latency_us"] = best_of(3,
+                                    [&] {
+                                      for (int i = 0; i < round_trips; ++i) pool.apply(trivial, i);
+                                    }) /
+                            round_trips * 1e6;
+
+  std::vector<int> uneven_items(quick ? 400 : 2000);
+  std::iota(uneven_items.begin(), uneven_items.end(), 0);
+  const double serial = best_of(1, [&] {
+    volatile double sink = 0;
+    for (int n : uneven_items) sink = sink + uneven(n);
+  });
+  const double parallel = best_of(1, [&] { pool.map(uneven, uneven_items); });
+  mpp["uneven_efficiency"] = serial / (workers * parallel);
+
+  const double cpu_before = cpu_seconds();
+  const auto wall_before = Clock::now();
+  pool.map(sleep_for, std::vector<double>(static_cast<std::size_t>(workers), 1.0), 1);
+  const double wall = std::chrono::duration<double>(Clock::now() - wall_before).count();
+  mpp["master_cpu_percent"] = 100 * (cpu_seconds() - cpu_before) / wall;
+
+  struct Row {
+    const char* key;
+    const char* label;
+    const char* unit;
+    bool higher_is_better;
+    double target;  // ratio vs Python, or an absolute bound when absolute
+    bool absolute;
+  };
+  const Row rows[] = {
+      {"map_items_per_s", "map, 1M int squares", "items/s", true, 10, false},
+      {"apply_async_per_s", "apply_async, submit all then get", "tasks/s", true, 20, false},
+      {"apply_latency_us", "apply round trip", "us", false, 20, false},
+      {"uneven_efficiency", "uneven map, parallel efficiency", "", true, 0.9, true},
+      {"master_cpu_percent", "master CPU while waiting", "% of wall", false, 5, true},
+  };
+  std::printf("mpp pool benchmark: master + %d workers vs Python multiprocessing.Pool(%d)%s\n", workers, workers,
+              quick ? " (quick)" : "");
+  std::printf("%-36s %14s %14s %10s %10s  %s\n", "workload", "mpp", "python", "ratio", "target", "unit");
+  bool all_met = true;
+  for (const auto& row : rows) {
+    const double ours = mpp[row.key];
+    const bool have_py = py.count(row.key) > 0;
+    const double theirs = have_py ? py.at(row.key) : NAN;
+    const double ratio = row.higher_is_better ? ours / theirs : theirs / ours;
+    bool met;
+    char target[32];
+    if (row.absolute) {
+      met = row.higher_is_better ? ours >= row.target : ours <= row.target;
+      std::snprintf(target, sizeof target, "%s%g", row.higher_is_better ? ">=" : "<=", row.target);
+    } else {
+      met = !have_py || ratio >= row.target;
+      std::snprintf(target, sizeof target, ">=%gx", row.target);
+    }
+    all_met = all_met && met;
+    std::printf("%-36s %14.4g %14.4g %9.1fx %10s  %s %s\n", row.label, ours, theirs, ratio, target, row.unit,
+                met ? "ok" : "MISSED");
+  }
+  std::printf("serial uneven map: %.3f s, pool: %.3f s\n", serial, parallel);
+  return all_met ? 0 : 1;
+}
