@@ -1,9 +1,10 @@
 // Pool benchmark: the same workloads through mpp (master + workers) and through Python's
 // multiprocessing.Pool (jobs/python/pool_benchmark.py, run with /usr/bin/python3) in one run.
 //
-//   mpirun -np 3 build/jobs/pool_benchmark [--quick] [--python /usr/bin/python3] [--no-python]
+//   mpirun -np 3 build/jobs/pool_benchmark [--quick] [--strict] [--python /usr/bin/python3] [--no-python]
 //
-// Prints a table of both figures, the ratio and the target, and exits 1 if a target is missed.
+// Prints a table of both figures, the ratio and the target; with --strict, exits 1 if a
+// target is missed.
 #include <sys/resource.h>
 
 #include <chrono>
@@ -73,11 +74,13 @@ std::map<std::string, double> run_python(const std::string& python, bool quick) 
 int main(int argc, char** argv) {
   mpp::Session session(argc, argv);
   bool quick = false;
+  bool strict = false;
   bool with_python = true;
   std::string python = "/usr/bin/python3";
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--quick")) quick = true;
     if (!std::strcmp(argv[i], "--no-python")) with_python = false;
+    if (!std::strcmp(argv[i], "--strict")) strict = true;
     if (!std::strcmp(argv[i], "--python") && i + 1 < argc) python = argv[++i];
   }
   // The baseline runs first, while the mpp workers sleep in their idle back-off.
@@ -161,5 +164,6 @@ int main(int argc, char** argv) {
                 met ? "ok" : "MISSED");
   }
   std::printf("serial uneven map: %.3f s, pool: %.3f s\n", serial, parallel);
-  return all_met ? 0 : 1;
+  std::printf("%s\n", all_met ? "all targets met" : "some targets MISSED");
+  return all_met || !strict ? 0 : 1;
 }
