@@ -6,7 +6,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "mpp/detail/code_ref.hpp"
 #include "mpp/detail/engine.hpp"
@@ -43,6 +45,39 @@ std::string host_name() {
   std::fflush(stderr);
   if (initialized && !finalized) MPI_Abort(MPI_COMM_WORLD, 1);
   std::_Exit(1);
+}
+
+std::string env_or(const char* name, const char* fallback) {
+  const char* value = std::getenv(name);
+  return value ? value : fallback;
+}
+
+/// What Slurm says about the job this process runs in (empty outside Slurm).
+struct SlurmAllocation {
+  std::string job_id;
+  int tasks = 0;
+  int nodes = 0;
+  std::string node_list;
+  std::string cpus_on_node;
+
+  static SlurmAllocation from_environment() {
+    SlurmAllocation a;
+    a.job_id = env_or("SLURM_JOB_ID", "");
+    if (a.job_id.empty()) return a;
+    a.tasks = std::atoi(env_or("SLURM_NTASKS", env_or("SLURM_NPROCS", "0").c_str()).c_str());
+    a.nodes = std::atoi(env_or("SLURM_JOB_NUM_NODES", env_or("SLURM_NNODES", "0").c_str()).c_str());
+    a.node_list = env_or("SLURM_JOB_NODELIST", "?");
+    a.cpus_on_node = env_or("SLURM_CPUS_ON_NODE", "?");
+    return a;
+  }
+};
+
+/// Who started the ranks: Open MPI's mpirun sets OMPI_COMM_WORLD_SIZE (also inside Slurm);
+/// srun sets SLURM_STEP_ID and talks PMIx or PMI-2.
+std::string launcher_name() {
+  if (std::getenv("OMPI_COMM_WORLD_SIZE")) return std::getenv("SLURM_JOB_ID") ? "mpirun inside Slurm" : "mpirun";
+  if (std::getenv("SLURM_STEP_ID")) return std::getenv("PMIX_RANK") ? "srun --mpi=pmix" : "srun";
+  return "unknown (a singleton or another launcher)";
 }
 
 std::string launch_advice() {
@@ -113,7 +148,41 @@ void Session::start(MPI_Comm comm) {
         "mpp: the ranks of this job run different executables; mpp ships functions by their "
         "address, so every rank must run the same binary (check the mpirun/srun command line)");
   }
+  describe_layout();
   if (is_master()) engine_ = std::make_unique<detail::Engine>(comm_);
+}
+
+void Session::describe_layout() {
+  // Every rank's host name, gathered once: the node count and the banner come from it.
+  constexpr int name_size = 256;
+  std::vector<char> names(is_master() ? static_cast<std::size_t>(size_) * name_size : 0);
+  char mine[name_size] = {};
+  host_.copy(mine, name_size - 1);
+  detail::check_mpi(MPI_Gather(mine, name_size, MPI_CHAR, names.data(), name_size, MPI_CHAR, 0, comm_), "MPI_Gather");
+  std::map<std::string, int> ranks_per_host;
+  if (is_master())
+    for (int r = 0; r < size_; ++r) ++ranks_per_host[std::string(&names[static_cast<std::size_t>(r) * name_size])];
+  nodes_ = static_cast<int>(ranks_per_host.size());
+  detail::check_mpi(MPI_Bcast(&nodes_, 1, MPI_INT, 0, comm_), "MPI_Bcast");
+  if (!is_master()) return;
+
+  const SlurmAllocation slurm = SlurmAllocation::from_environment();
+  if (slurm.tasks > size_)
+    std::fprintf(stderr,
+                 "mpp: warning: Slurm allocated %d tasks but this job runs %d ranks; %d cores stay idle "
+                 "(launch with `srun` or `mpirun` without -n to use them all)\n",
+                 slurm.tasks, size_, slurm.tasks - size_);
+  const char* verbose = std::getenv("MPP_VERBOSE");
+  if (!verbose || std::string(verbose) == "0") return;
+  std::string layout;
+  for (const auto& [host, ranks] : ranks_per_host)
+    layout += (layout.empty() ? "" : ", ") + host + ": " + std::to_string(ranks);
+  std::fprintf(stderr, "mpp: %d ranks = 1 master + %d workers on %d node%s (%s); launcher: %s\n", size_, size_ - 1,
+               nodes_, nodes_ == 1 ? "" : "s", layout.c_str(), launcher_name().c_str());
+  if (slurm.job_id.empty()) return;
+  std::fprintf(stderr, "mpp: Slurm job %s: %d task%s on %d node%s (%s), %s CPUs on this node\n", slurm.job_id.c_str(),
+               slurm.tasks, slurm.tasks == 1 ? "" : "s", slurm.nodes, slurm.nodes == 1 ? "" : "s",
+               slurm.node_list.c_str(), slurm.cpus_on_node.c_str());
 }
 
 void Session::end() {

@@ -6,6 +6,7 @@
 
 #include "test_functions.hpp"
 
+using mpp_test::iota_vector;
 using mpp_test::square;
 using mpp_test::throw_at_seven;
 
@@ -18,11 +19,6 @@ int throw_int(int) { throw 42; }
 int throw_at_3_and_50(int x) {
   if (x == 3 || x == 50) throw std::out_of_range("bad " + std::to_string(x));
   return x;
-}
-std::vector<int> iota_vector(int n) {
-  std::vector<int> v(static_cast<std::size_t>(n));
-  std::iota(v.begin(), v.end(), 0);
-  return v;
 }
 }  // namespace
 

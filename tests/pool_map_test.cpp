@@ -12,6 +12,7 @@
 #include "test_functions.hpp"
 
 using mpp_test::add;
+using mpp_test::iota_vector;
 using mpp_test::rank_of;
 using mpp_test::square;
 
@@ -52,12 +53,6 @@ std::map<std::string, int> letter_counts(std::string word) {
   return counts;
 }
 int sum_vector(std::vector<double> v) { return static_cast<int>(std::accumulate(v.begin(), v.end(), 0.0)); }
-
-std::vector<int> iota_vector(int n) {
-  std::vector<int> v(static_cast<std::size_t>(n));
-  std::iota(v.begin(), v.end(), 0);
-  return v;
-}
 
 }  // namespace
 

@@ -4,12 +4,19 @@
 
 #include <chrono>
 #include <mpp/mpp.hpp>
+#include <numeric>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
 namespace mpp_test {
+
+inline std::vector<int> iota_vector(int n) {
+  std::vector<int> v(static_cast<std::size_t>(n));
+  std::iota(v.begin(), v.end(), 0);
+  return v;
+}
 
 inline int square(int x) { return x * x; }
 inline int add(int x, int y) { return x + y; }

@@ -7,7 +7,8 @@
 //
 // Embedded in a code that owns MPI: `mpp::Session session(comm);` — workers return from the
 // constructor when the master's session ends; branch on session.is_master(). mpp never
-// finalizes an MPI it did not initialise.
+// finalizes an MPI it did not initialise. MPP_VERBOSE=1 prints a start-up banner: ranks, nodes,
+// workers per node, the launcher and, inside Slurm, the allocation.
 #include <mpi.h>
 
 #include <memory>
@@ -37,6 +38,8 @@ class Session {
   /// Ranks that run tasks: size() - 1.
   int workers() const noexcept { return size_ - 1; }
   const std::string& host() const noexcept { return host_; }
+  /// Distinct hosts the session's ranks run on.
+  int nodes() const noexcept { return nodes_; }
 
   /// The running session; throws mpp::UsageError when there is none.
   static Session& current();
@@ -45,12 +48,14 @@ class Session {
 
  private:
   void start(MPI_Comm comm);
+  void describe_layout();
   void end();
 
   bool owns_mpi_ = false;
   MPI_Comm comm_ = MPI_COMM_NULL;  // a private duplicate: mpp's messages never meet the user's
   int rank_ = 0;
   int size_ = 0;
+  int nodes_ = 1;
   std::string host_;
   std::unique_ptr<detail::Engine> engine_;
 };

@@ -95,6 +95,11 @@ class Engine {
   void terminate(const std::shared_ptr<Lane>& lane);
   bool finished(const Lane& lane);
 
+  template <class Rep, class Period>
+  static Clock::time_point deadline_after(std::chrono::duration<Rep, Period> timeout) {
+    return Clock::now() + std::chrono::ceil<Clock::duration>(timeout);
+  }
+
   /// Waits until done() holds or the deadline passes; false on timeout.
   template <class Done>
   bool wait_until(Done&& done, std::optional<Clock::time_point> deadline = std::nullopt);

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Submits every slurm/*.sbatch to a local one-node Slurm (tests/slurm/local_slurm.sh) with
+# `sbatch --wait` and checks each job's state, exit code and output; then checks that a task
+# that throws and a rank that dies both end their job with a failure, promptly.
+#
+#   tests/slurm/test_sbatch_scripts.sh      (from anywhere; needs root, slurm-wlm and munge)
+#
+# Starts the cluster only if it is not already up, and stops only what it started.
+# Exit 77 means skipped (no Slurm here).
+set -uo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+local_slurm=tests/slurm/local_slurm.sh
+eval "$($local_slurm env)"
+started=0
+if ! sinfo -h -o %T 2>/dev/null | grep -Eq '^(idle|mixed|allocated)'; then
+  $local_slurm start || exit $?
+  started=1
+fi
+out=$(mktemp -d /tmp/mpp-sbatch.XXXXXX)
+cleanup() {
+  [[ $started -eq 1 ]] && $local_slurm stop
+  rm -rf "$out"
+}
+trap cleanup EXIT
+
+failures=0
+# check NAME WANT(completed|failed) MAX_SECONDS PATTERN... -- SBATCH_ARGS...
+check() {
+  local name=$1 want=$2 max_seconds=$3
+  shift 3
+  local patterns=()
+  while [[ $1 != -- ]]; do patterns+=("$1"); shift; done
+  shift
+  local log=$out/$name.out start=$SECONDS
+  local id
+  id=$(sbatch --parsable --wait -o "$log" "$@" 2>"$out/$name.err")
+  local status=$? elapsed=$((SECONDS - start))
+  id=${id%%;*}
+  local state
+  state=$(scontrol show job "$id" 2>/dev/null | grep -o 'JobState=[A-Z_]*' | head -1)
+  local problems=()
+  if [[ $want == completed ]]; then
+    [[ $status -eq 0 ]] || problems+=("sbatch --wait returned $status")
+    [[ $state == JobState=COMPLETED ]] || problems+=("state $state")
+  else
+    [[ $status -ne 0 ]] || problems+=("the job should have failed but returned 0")
+    [[ $state == JobState=FAILED ]] || problems+=("state $state, wanted FAILED")
+  fi
+  [[ $elapsed -le $max_seconds ]] || problems+=("took ${elapsed}s, more than ${max_seconds}s")
+  for p in "${patterns[@]}"; do
+    cat "$out/$name".out* 2>/dev/null | grep -Eq -- "$p" || problems+=("output lacks /$p/")
+  done
+  if [[ ${#problems[@]} -eq 0 ]]; then
+    echo "ok   $name (job $id, $state, ${elapsed}s)"
+  else
+    echo "FAIL $name (job $id): ${problems[*]}"
+    cat "$out/$name".out* "$out/$name.err" 2>/dev/null | sed 's/^/     | /' | tail -25
+    failures=$((failures + 1))
+  fi
+}
+
+pi=(build/jobs/monte_carlo_pi --samples 20000000)
+check pool_node.srun completed 120 \
+  "launcher srun" "ranks: 56 \(1 master \+ 55 workers\) on 1 node" "idle: 55 workers used" "^result: pi ~= 3\.1" \
+  -- slurm/pool_node.sbatch "${pi[@]}" --idle 1
+check pool_node.mpirun completed 120 \
+  "launcher: mpirun inside Slurm" "ranks: 56 \(1 master \+ 55 workers\)" "^result: pi ~= 3\.1" \
+  -- --export=ALL,MPP_LAUNCHER=mpirun slurm/pool_node.sbatch "${pi[@]}"
+check pool_node.default_job completed 180 "^result: pi ~= 3\.14" "idle: 55 workers" -- slurm/pool_node.sbatch
+check pool_nodes.one_node completed 120 "Slurm job [0-9]+: 56 tasks on 1 node" "^result: pi" \
+  -- -N 1 slurm/pool_nodes.sbatch "${pi[@]}"
+check param_sweep completed 180 "array task 0" "array task 3" "--samples 80000000|from 80000000 samples" \
+  "from 10000000 samples .*seed 0" "from 40000000 samples .*seed 2" -- -o "$out/param_sweep.out.%a" slurm/param_sweep.sbatch
+check embedded completed 120 "analysis: 8 snapshots on 7 workers of 16 ranks" \
+  "^result: total heat 1000\.000000 \(conserved: yes\), 16 ranks back" -- slurm/embedded.sbatch --steps 20
+check failure.task_throws failed 120 \
+  "uncaught mpp::RemoteError: the random stream failed on purpose" "raised by item [0-9]+ on rank [0-9]+, host " \
+  -- slurm/pool_node.sbatch "${pi[@]}" --fail
+check failure.rank_dies.srun failed 120 "Signal: Aborted" "monte_carlo_pi failed with status" \
+  -- slurm/pool_node.sbatch "${pi[@]}" --kill-worker
+check failure.rank_dies.mpirun failed 120 "Signal: Aborted" "monte_carlo_pi failed with status" \
+  -- --export=ALL,MPP_LAUNCHER=mpirun slurm/pool_node.sbatch "${pi[@]}" --kill-worker
+
+echo "$((9 - failures)) passed, $failures failed"
+[[ $failures -eq 0 ]]
