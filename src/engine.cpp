@@ -4,6 +4,7 @@
 #include <cstring>
 #include <iostream>
 #include <limits>
+#include <string>
 
 #include "mpp/detail/backoff.hpp"
 #include "mpp/detail/mpi_check.hpp"
@@ -15,7 +16,8 @@ thread_local bool delivering_results = false;
 
 constexpr int max_batches_in_flight = 2;  // one running, one waiting: a worker never idles on us
 constexpr std::size_t max_tasks_per_batch = 512;
-constexpr std::chrono::microseconds long_nap(1000);  // naps this long are cut short by a submit
+constexpr std::size_t max_batch_bytes = std::size_t{64} << 20;  // joined tasks stay far below max_message_bytes
+constexpr std::chrono::microseconds long_nap(1000);             // naps this long are cut short by a submit
 
 }  // namespace
 
@@ -194,6 +196,9 @@ void Engine::deliver_message(int source, const Bytes& message) {
     {
       std::lock_guard lock(state_mutex_);
       auto it = in_flight_.find(header.id);
+      if (it == in_flight_.end())
+        throw std::logic_error("mpp: internal error: rank " + std::to_string(source) + " answered unknown task " +
+                               std::to_string(header.id));
       entry = std::move(it->second);
       in_flight_.erase(it);
     }
@@ -248,7 +253,10 @@ std::vector<Task> Engine::take_batch(int rank, bool prefetch) {
     // Small tasks: an even share of the queue per batch, so the workers split the backlog.
     const std::size_t share = (lane.pending.size() + 2 * lane.ranks.size() - 1) / (2 * lane.ranks.size());
     const std::size_t take = std::clamp<std::size_t>(share, 1, max_tasks_per_batch);
-    while (batch.size() < take && !lane.pending.empty() && !lane.pending.front().whole_batch) {
+    std::size_t bytes = 0;
+    while (batch.size() < take && !lane.pending.empty() && !lane.pending.front().whole_batch &&
+           (batch.empty() || bytes + lane.pending.front().wire.size() <= max_batch_bytes)) {
+      bytes += lane.pending.front().wire.size();
       batch.push_back(std::move(lane.pending.front()));
       lane.pending.pop_front();
     }
@@ -299,10 +307,6 @@ bool Engine::dispatch() {
     }
   }
   for (auto& [rank, bytes] : messages) {
-    if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
-      throw std::length_error(
-          "mpp: a task's arguments exceed 2 GiB, the most one MPI message carries; "
-          "pass a smaller chunksize or split the data");
     sends_.push_back(Send{MPI_REQUEST_NULL, std::move(bytes)});
     auto& send = sends_.back();
     check_mpi(MPI_Isend(send.buffer.data(), static_cast<int>(send.buffer.size()), MPI_BYTE, rank,

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <memory>
+#include <stdexcept>
 #include <typeinfo>
 
 #include "mpp/detail/backoff.hpp"
@@ -48,6 +49,8 @@ void run_batch(MPI_Comm comm, const Bytes& batch, int rank, const std::string& h
     out.write_raw(&result, sizeof result);
     try {
       reinterpret_cast<Invoker>(task.invoker.resolve())(call);
+      if (out.size() > max_message_bytes)
+        throw std::length_error("the task's result exceeds 2 GiB, the most one MPI message carries");
     } catch (...) {
       out.bytes().resize(header_at + sizeof result);  // drop a half-written result
       auto report = describe_current_exception();

@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -70,6 +71,10 @@ Task make_task(const CodeRef& invoker, const CodeRef& function, std::uint64_t fi
   out.write_raw(&header, sizeof header);
   write_args(out);
   header.args_size = out.size() - sizeof header;
+  if (out.size() > max_message_bytes)
+    throw std::length_error(
+        "mpp: a task's arguments exceed 2 GiB, the most one MPI message carries; "
+        "pass a smaller chunksize or split the data");
   std::memcpy(out.bytes().data(), &header, sizeof header);
   return Task{std::move(out.bytes()), nullptr, nullptr, first_index};
 }

@@ -5,6 +5,7 @@
 //   worker -> master  Tag::results  [ResultHeader][result bytes | ErrorReport] repeated
 //   master -> worker  Tag::stop     empty: leave the service loop
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -12,6 +13,9 @@
 #include "mpp/detail/wire.hpp"
 
 namespace mpp::detail {
+
+/// One MPI message carries at most INT_MAX bytes.
+inline constexpr std::size_t max_message_bytes = static_cast<std::size_t>(std::numeric_limits<int>::max());
 
 enum class Tag : int { tasks = 7101, results = 7102, stop = 7103 };
 
