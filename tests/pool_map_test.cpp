@@ -8,6 +8,7 @@
 #include <numeric>
 #include <ranges>
 #include <set>
+#include <sstream>
 
 #include "test_functions.hpp"
 
@@ -82,6 +83,18 @@ TEST(PoolMap, AcceptsAnySizedRange) {
   EXPECT_EQ(pool.map(square, std::array<int, 3>{3, 4, 5}), (std::vector<int>{9, 16, 25}));
   EXPECT_EQ(pool.map(square, std::list<int>{6, 7}), (std::vector<int>{36, 49}));
   EXPECT_EQ(pool.map(shout, std::set<std::string>{"a", "b"}), (std::vector<std::string>{"a!", "b!"}));
+}
+
+TEST(PoolMap, AcceptsSinglePassAndNonConstIterableRanges) {
+  mpp::Pool pool;
+  std::istringstream numbers("3 1 4 1 5");
+  EXPECT_EQ(pool.map(square, std::views::istream<int>(numbers)), (std::vector<int>{9, 1, 16, 1, 25}));
+  auto evens = iota_vector(10) | std::views::filter([](int x) { return x % 2 == 0; });  // not const-iterable
+  EXPECT_EQ(pool.map(square, evens, 2), (std::vector<int>{0, 4, 16, 36, 64}));
+  std::istringstream more("6 7");
+  std::vector<int> seen;
+  for (int y : pool.imap(square, std::views::istream<int>(more))) seen.push_back(y);
+  EXPECT_EQ(seen, (std::vector<int>{36, 49}));
 }
 
 TEST(PoolMap, UsesEveryWorker) {

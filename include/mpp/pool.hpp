@@ -59,34 +59,34 @@ class Pool {
   auto apply_async(F f, Args&&... args);
 
   /// [f(x) for x in xs], in order. chunksize 0 picks one (see default_chunksize).
-  template <class F, std::ranges::forward_range Xs>
-  auto map(F f, const Xs& xs, std::size_t chunksize = 0) {
+  template <class F, std::ranges::input_range Xs>
+  auto map(F f, Xs&& xs, std::size_t chunksize = 0) {
     return map_job<false>(f, xs, chunksize).take();
   }
   /// [f(*args) for args in tuples], in order.
-  template <class F, std::ranges::forward_range Xs>
-  auto starmap(F f, const Xs& tuples, std::size_t chunksize = 0) {
+  template <class F, std::ranges::input_range Xs>
+  auto starmap(F f, Xs&& tuples, std::size_t chunksize = 0) {
     return map_job<true>(f, tuples, chunksize).take();
   }
 
   /// map without waiting; options: a chunksize, mpp::callback(...), mpp::error_callback(...).
-  template <class F, std::ranges::forward_range Xs, class... Options>
-  auto map_async(F f, const Xs& xs, Options&&... options) {
+  template <class F, std::ranges::input_range Xs, class... Options>
+  auto map_async(F f, Xs&& xs, Options&&... options) {
     return map_job<false>(f, xs, std::forward<Options>(options)...).async_result();
   }
-  template <class F, std::ranges::forward_range Xs, class... Options>
-  auto starmap_async(F f, const Xs& tuples, Options&&... options) {
+  template <class F, std::ranges::input_range Xs, class... Options>
+  auto starmap_async(F f, Xs&& tuples, Options&&... options) {
     return map_job<true>(f, tuples, std::forward<Options>(options)...).async_result();
   }
 
   /// Results in input order, each handed out as soon as it and those before it are there.
-  template <class F, std::ranges::forward_range Xs>
-  auto imap(F f, const Xs& xs, std::size_t chunksize = 1) {
+  template <class F, std::ranges::input_range Xs>
+  auto imap(F f, Xs&& xs, std::size_t chunksize = 1) {
     return imap_job(f, xs, chunksize, true);
   }
   /// Results in completion order.
-  template <class F, std::ranges::forward_range Xs>
-  auto imap_unordered(F f, const Xs& xs, std::size_t chunksize = 1) {
+  template <class F, std::ranges::input_range Xs>
+  auto imap_unordered(F f, Xs&& xs, std::size_t chunksize = 1) {
     return imap_job(f, xs, chunksize, false);
   }
 
@@ -139,18 +139,27 @@ class Pool {
   };
 
   template <bool Star, class F, class Xs, class... Options>
-  auto map_job(F f, const Xs& xs, Options&&... options);
+  auto map_job(F f, Xs& xs, Options&&... options);
 
   template <class F, class Xs>
-  auto imap_job(F f, const Xs& xs, std::size_t chunksize, bool ordered);
+  auto imap_job(F f, Xs& xs, std::size_t chunksize, bool ordered);
 
   /// Cuts xs into chunk tasks for the invoker, each sent to `sink`.
   template <class Item, detail::Invoker invoker, class F, class Xs>
-  std::vector<detail::Task> make_chunks(F f, const Xs& xs, std::size_t items, std::size_t chunksize,
+  std::vector<detail::Task> make_chunks(F f, Xs& xs, std::size_t items, std::size_t chunksize,
                                         const std::shared_ptr<detail::TaskSink>& sink);
 
   template <class F, class R, class... Args>
   AsyncResult<R> submit_apply(F f, detail::Callbacks<R> callbacks, int target_rank, Args&&... args);
+
+  /// A single-pass range (a stream, a generator) read into a vector, as Python's map does with
+  /// an iterable; chunks are then cut from the copy.
+  template <class Xs>
+  static auto materialize(Xs& xs) {
+    std::vector<std::ranges::range_value_t<Xs>> items;
+    for (auto&& x : xs) items.push_back(std::forward<decltype(x)>(x));
+    return items;
+  }
 
   void require_running(const char* method) const;
   void run_initializers(std::vector<AsyncResult<void>> results);
@@ -205,7 +214,7 @@ AsyncResult<R> Pool::submit_apply(F f, detail::Callbacks<R> callbacks, int targe
 }
 
 template <class Item, detail::Invoker invoker, class F, class Xs>
-std::vector<detail::Task> Pool::make_chunks(F f, const Xs& xs, std::size_t items, std::size_t chunksize,
+std::vector<detail::Task> Pool::make_chunks(F f, Xs& xs, std::size_t items, std::size_t chunksize,
                                             const std::shared_ptr<detail::TaskSink>& sink) {
   const detail::CodeRef function = detail::function_ref(f);
   std::vector<detail::Task> tasks;
@@ -226,53 +235,63 @@ std::vector<detail::Task> Pool::make_chunks(F f, const Xs& xs, std::size_t items
 }
 
 template <bool Star, class F, class Xs, class... Options>
-auto Pool::map_job(F f, const Xs& xs, Options&&... options) {
-  using Types = MapTypes<Star, F, Xs>;
-  Types::check();
-  using Item = typename Types::Item;
-  using Output = detail::map_output_t<typename Types::Result>;
-  static_assert(
-      ((std::integral<std::remove_cvref_t<Options>> || detail::is_callback_option_v<Options>)&&...),
-      "mpp: map_async/starmap_async options are a chunksize, mpp::callback(...) and mpp::error_callback(...)");
-  require_running(Star ? "starmap" : "map");
-
-  std::size_t chunksize = 0;
-  detail::Callbacks<Output> callbacks;
-  auto take_option = [&]<class Option>(Option&& option) {
-    if constexpr (std::integral<std::remove_cvref_t<Option>>) {
-      chunksize = static_cast<std::size_t>(option);
-    } else {
-      callbacks.set(std::forward<Option>(option));
-    }
-  };
-  (take_option(std::forward<Options>(options)), ...);
-
-  const auto items = static_cast<std::size_t>(std::ranges::distance(xs));
-  if (chunksize == 0) chunksize = default_chunksize(items, size());
-  const std::size_t chunks = (items + chunksize - 1) / chunksize;
-  auto state = std::make_shared<detail::ResultState<Output>>();
-  auto sink = std::make_shared<detail::MapSink<typename Types::Result>>(state, std::move(callbacks), items, chunks);
-  if (items == 0) {
-    sink->finish_empty();
+auto Pool::map_job(F f, Xs& xs, Options&&... options) {
+  if constexpr (!std::ranges::forward_range<Xs>) {
+    auto items = materialize(xs);
+    return map_job<Star>(f, items, std::forward<Options>(options)...);
   } else {
-    engine_.submit(lane_, make_chunks<Item, &detail::invoke_map<F, Item, Star>>(f, xs, items, chunksize, sink));
+    using Types = MapTypes<Star, F, Xs>;
+    Types::check();
+    using Item = typename Types::Item;
+    using Output = detail::map_output_t<typename Types::Result>;
+    static_assert(
+        ((std::integral<std::remove_cvref_t<Options>> || detail::is_callback_option_v<Options>)&&...),
+        "mpp: map_async/starmap_async options are a chunksize, mpp::callback(...) and mpp::error_callback(...)");
+    require_running(Star ? "starmap" : "map");
+
+    std::size_t chunksize = 0;
+    detail::Callbacks<Output> callbacks;
+    auto take_option = [&]<class Option>(Option&& option) {
+      if constexpr (std::integral<std::remove_cvref_t<Option>>) {
+        chunksize = static_cast<std::size_t>(option);
+      } else {
+        callbacks.set(std::forward<Option>(option));
+      }
+    };
+    (take_option(std::forward<Options>(options)), ...);
+
+    const auto items = static_cast<std::size_t>(std::ranges::distance(xs));
+    if (chunksize == 0) chunksize = default_chunksize(items, size());
+    const std::size_t chunks = (items + chunksize - 1) / chunksize;
+    auto state = std::make_shared<detail::ResultState<Output>>();
+    auto sink = std::make_shared<detail::MapSink<typename Types::Result>>(state, std::move(callbacks), items, chunks);
+    if (items == 0) {
+      sink->finish_empty();
+    } else {
+      engine_.submit(lane_, make_chunks<Item, &detail::invoke_map<F, Item, Star>>(f, xs, items, chunksize, sink));
+    }
+    return MapJob<Output>{std::move(state), &engine_};
   }
-  return MapJob<Output>{std::move(state), &engine_};
 }
 
 template <class F, class Xs>
-auto Pool::imap_job(F f, const Xs& xs, std::size_t chunksize, bool ordered) {
-  using Types = MapTypes<false, F, Xs>;
-  Types::check();
-  using Item = typename Types::Item;
-  using R = typename Types::Result;
-  static_assert(!std::is_void_v<R>, "mpp: imap needs a function that returns a value; use map for side effects");
-  require_running(ordered ? "imap" : "imap_unordered");
-  if (chunksize == 0) throw std::invalid_argument("mpp: imap chunksize must be at least 1");
-  const auto items = static_cast<std::size_t>(std::ranges::distance(xs));
-  auto stream = std::make_shared<detail::ImapStream<R>>(ordered, items, chunksize);
-  engine_.submit(lane_, make_chunks<Item, &detail::invoke_map<F, Item, false>>(f, xs, items, chunksize, stream));
-  return ImapResult<R>(std::move(stream), engine_);
+auto Pool::imap_job(F f, Xs& xs, std::size_t chunksize, bool ordered) {
+  if constexpr (!std::ranges::forward_range<Xs>) {
+    auto items = materialize(xs);
+    return imap_job(f, items, chunksize, ordered);
+  } else {
+    using Types = MapTypes<false, F, Xs>;
+    Types::check();
+    using Item = typename Types::Item;
+    using R = typename Types::Result;
+    static_assert(!std::is_void_v<R>, "mpp: imap needs a function that returns a value; use map for side effects");
+    require_running(ordered ? "imap" : "imap_unordered");
+    if (chunksize == 0) throw std::invalid_argument("mpp: imap chunksize must be at least 1");
+    const auto items = static_cast<std::size_t>(std::ranges::distance(xs));
+    auto stream = std::make_shared<detail::ImapStream<R>>(ordered, items, chunksize);
+    engine_.submit(lane_, make_chunks<Item, &detail::invoke_map<F, Item, false>>(f, xs, items, chunksize, stream));
+    return ImapResult<R>(std::move(stream), engine_);
+  }
 }
 
 }  // namespace mpp
