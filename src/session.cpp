@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -13,6 +14,8 @@
 #include "mpp/detail/code_ref.hpp"
 #include "mpp/detail/engine.hpp"
 #include "mpp/detail/mpi_check.hpp"
+#include "mpp/detail/shared_block.hpp"
+#include "mpp/detail/shared_space.hpp"
 #include "mpp/detail/worker.hpp"
 #include "mpp/errors.hpp"
 
@@ -20,6 +23,13 @@ namespace mpp {
 namespace {
 
 std::atomic<Session*> current_session{nullptr};
+std::atomic<detail::SharedSpace*> current_space{nullptr};
+
+std::size_t shared_segment_bytes(bool master) {
+  const char* mb = std::getenv("MPP_SHARED_MB");
+  const std::size_t master_bytes = (mb && std::atoll(mb) > 0 ? std::size_t(std::atoll(mb)) : 64) << 20;
+  return master ? master_bytes : std::max<std::size_t>(master_bytes / 16, 1 << 20);
+}
 
 std::string host_name() {
   char name[256] = {};
@@ -149,6 +159,10 @@ void Session::start(MPI_Comm comm) {
         "address, so every rank must run the same binary (check the mpirun/srun command line)");
   }
   describe_layout();
+  const char* force_rma = std::getenv("MPP_FORCE_RMA");
+  shared_ = std::make_unique<detail::SharedSpace>(comm_, shared_segment_bytes(is_master()),
+                                                  force_rma && std::string(force_rma) == "1");
+  current_space = shared_.get();
   if (is_master()) engine_ = std::make_unique<detail::Engine>(comm_);
 }
 
@@ -191,6 +205,8 @@ void Session::end() {
     engine_->shutdown();
     engine_.reset();
   }
+  current_space = nullptr;
+  shared_.reset();  // collective: the workers are past serve() too
   MPI_Comm_free(&comm_);
   current_session = nullptr;
   if (owns_mpi_) MPI_Finalize();
@@ -209,6 +225,15 @@ Session& Session::current() {
   if (!session) throw UsageError("mpp: no mpp::Session is running; create one at the top of main");
   return *session;
 }
+
+namespace detail {
+SharedSpace& shared_space() {
+  SharedSpace* space = current_space.load();
+  if (!space) throw UsageError("mpp: shared objects (Value, Array, Lock, ...) need a running mpp::Session");
+  return *space;
+}
+SharedSpace* shared_space_if_running() { return current_space.load(); }
+}  // namespace detail
 
 detail::Engine& Session::engine() {
   if (!engine_)

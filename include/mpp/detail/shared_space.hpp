@@ -1,0 +1,208 @@
+#pragma once
+// Where shared objects (Value, Array, Lock, ...) live, and how any rank reaches them.
+//
+// At session start every rank gets a segment of node-shared memory (MPI_Win_allocate_shared,
+// collective, once) and the same memory is exposed to all ranks through one world window
+// (MPI_Win_create, in a long-lived MPI_Win_lock_all epoch). Creating an object then only
+// allocates inside the creating rank's own segment: nothing collective, no worker stops.
+// An object is named by a GlobalAddress (host rank, offset in its segment). Word operations
+// take the fastest path that reaches it:
+//   own rank            std::atomic_ref on local memory
+//   rank on this node   std::atomic_ref on the shared mapping (unless MPP_FORCE_RMA=1)
+//   rank on another node MPI_Fetch_and_op / MPI_Compare_and_swap / accumulate + MPI_Win_flush
+#include <mpi.h>
+
+#include <atomic>
+#include <bit>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <type_traits>
+#include <vector>
+
+#include "mpp/detail/mpi_check.hpp"
+
+namespace mpp::detail {
+
+struct GlobalAddress {
+  std::int32_t rank = -1;
+  std::uint64_t offset = 0;
+  GlobalAddress operator+(std::uint64_t bytes) const { return {rank, offset + bytes}; }
+  friend bool operator==(const GlobalAddress&, const GlobalAddress&) = default;
+  friend auto operator<=>(const GlobalAddress&, const GlobalAddress&) = default;
+};
+
+/// Element types that shared words may hold: 4- or 8-byte arithmetic types.
+template <class T>
+concept shared_word = std::is_arithmetic_v<T> && !std::is_same_v<T, bool> && (sizeof(T) == 4 || sizeof(T) == 8);
+
+template <shared_word T>
+MPI_Datatype mpi_type() {
+  if constexpr (std::is_floating_point_v<T>) {
+    return sizeof(T) == 8 ? MPI_DOUBLE : MPI_FLOAT;
+  } else if constexpr (std::is_signed_v<T>) {
+    return sizeof(T) == 8 ? MPI_INT64_T : MPI_INT32_T;
+  } else {
+    return sizeof(T) == 8 ? MPI_UINT64_T : MPI_UINT32_T;
+  }
+}
+
+/// The unsigned integer of T's size: compare-and-swap of floating values compares their bits.
+template <class T>
+using bits_t = std::conditional_t<sizeof(T) == 8, std::uint64_t, std::uint32_t>;
+
+template <class T>
+bool bits_equal(T a, T b) {
+  return std::bit_cast<bits_t<T>>(a) == std::bit_cast<bits_t<T>>(b);
+}
+
+class SharedSpace {
+ public:
+  static constexpr std::size_t alignment = 64;  // one cache line per object: no false sharing
+  /// Every segment starts with this many lock queue nodes (16 bytes each), at the same offsets
+  /// on every rank, so a node is named by (rank, index) alone.
+  static constexpr int queue_nodes = 256;
+  static GlobalAddress queue_node(int rank, int index) { return {rank, static_cast<std::uint64_t>(index) * 16}; }
+
+  /// Collective over `comm`. `force_rma` reaches even same-node ranks through the window.
+  SharedSpace(MPI_Comm comm, std::size_t my_segment_bytes, bool force_rma);
+  ~SharedSpace();  // collective
+  SharedSpace(const SharedSpace&) = delete;
+  SharedSpace& operator=(const SharedSpace&) = delete;
+
+  int rank() const { return rank_; }
+  /// Whether some rank is reached through RMA rather than shared memory.
+  bool uses_rma() const { return uses_rma_; }
+
+  /// `bytes` of zeroed memory in this rank's segment; throws when the segment is full.
+  GlobalAddress allocate(std::size_t bytes);
+  /// Frees a block of this rank once no other rank holds it (its first word counts holders).
+  void retire(GlobalAddress block, std::size_t bytes);
+
+  template <shared_word T>
+  T load(GlobalAddress at);
+  template <shared_word T>
+  void store(GlobalAddress at, T value);
+  template <shared_word T>
+  T fetch_add(GlobalAddress at, T delta);
+  template <shared_word T>
+  T exchange(GlobalAddress at, T value);
+  /// Stores `desired` if the word holds `expected`; returns what it held.
+  template <shared_word T>
+  T compare_exchange(GlobalAddress at, T expected, T desired);
+  /// Element-wise atomic bulk transfer of `count` words.
+  template <shared_word T>
+  void read(GlobalAddress at, T* out, std::size_t count);
+  template <shared_word T>
+  void write(GlobalAddress at, const T* in, std::size_t count);
+
+  /// Lets RMA aimed at this rank proceed (some transports need the target inside MPI).
+  void progress();
+
+ private:
+  /// Local address of `at` when this rank can touch it directly, else nullptr.
+  char* local(GlobalAddress at) const {
+    auto* base = direct_base_[static_cast<std::size_t>(at.rank)];
+    return base ? base + at.offset : nullptr;
+  }
+  void flush(int rank) { check_mpi(MPI_Win_flush(rank, world_), "MPI_Win_flush"); }
+  void sweep_retired();
+
+  MPI_Comm comm_ = MPI_COMM_NULL;  // a duplicate: never carries messages, only progress and windows
+  MPI_Comm node_ = MPI_COMM_NULL;
+  MPI_Win node_window_ = MPI_WIN_NULL;
+  MPI_Win world_ = MPI_WIN_NULL;
+  int rank_ = 0;
+  bool uses_rma_ = false;
+  char* my_base_ = nullptr;
+  std::size_t my_bytes_ = 0;
+  std::vector<char*> direct_base_;  // per rank: mapped base, or nullptr if reached through RMA
+
+  std::mutex heap_mutex_;
+  std::map<std::uint64_t, std::uint64_t> free_;                 // offset -> size, coalesced
+  std::vector<std::pair<GlobalAddress, std::size_t>> retired_;  // waiting for remote holders to go
+};
+
+template <shared_word T>
+T SharedSpace::load(GlobalAddress at) {
+  if (char* p = local(at)) return std::atomic_ref<T>(*reinterpret_cast<T*>(p)).load();
+  T result{};
+  check_mpi(
+      MPI_Fetch_and_op(nullptr, &result, mpi_type<T>(), at.rank, static_cast<MPI_Aint>(at.offset), MPI_NO_OP, world_),
+      "MPI_Fetch_and_op");
+  flush(at.rank);
+  return result;
+}
+
+template <shared_word T>
+void SharedSpace::store(GlobalAddress at, T value) {
+  if (char* p = local(at)) return std::atomic_ref<T>(*reinterpret_cast<T*>(p)).store(value);
+  exchange(at, value);
+}
+
+template <shared_word T>
+T SharedSpace::fetch_add(GlobalAddress at, T delta) {
+  if (char* p = local(at)) return std::atomic_ref<T>(*reinterpret_cast<T*>(p)).fetch_add(delta);
+  T old{};
+  check_mpi(MPI_Fetch_and_op(&delta, &old, mpi_type<T>(), at.rank, static_cast<MPI_Aint>(at.offset), MPI_SUM, world_),
+            "MPI_Fetch_and_op");
+  flush(at.rank);
+  return old;
+}
+
+template <shared_word T>
+T SharedSpace::exchange(GlobalAddress at, T value) {
+  if (char* p = local(at)) return std::atomic_ref<T>(*reinterpret_cast<T*>(p)).exchange(value);
+  T old{};
+  check_mpi(
+      MPI_Fetch_and_op(&value, &old, mpi_type<T>(), at.rank, static_cast<MPI_Aint>(at.offset), MPI_REPLACE, world_),
+      "MPI_Fetch_and_op");
+  flush(at.rank);
+  return old;
+}
+
+template <shared_word T>
+T SharedSpace::compare_exchange(GlobalAddress at, T expected, T desired) {
+  if constexpr (std::is_floating_point_v<T>) {
+    using B = bits_t<T>;
+    return std::bit_cast<T>(compare_exchange<B>(at, std::bit_cast<B>(expected), std::bit_cast<B>(desired)));
+  } else {
+    if (char* p = local(at)) {
+      std::atomic_ref<T>(*reinterpret_cast<T*>(p)).compare_exchange_strong(expected, desired);
+      return expected;  // on failure compare_exchange_strong loaded the current value into it
+    }
+    T old{};
+    check_mpi(MPI_Compare_and_swap(&desired, &expected, &old, mpi_type<T>(), at.rank, static_cast<MPI_Aint>(at.offset),
+                                   world_),
+              "MPI_Compare_and_swap");
+    flush(at.rank);
+    return old;
+  }
+}
+
+template <shared_word T>
+void SharedSpace::read(GlobalAddress at, T* out, std::size_t count) {
+  if (char* p = local(at)) {
+    for (std::size_t i = 0; i < count; ++i) out[i] = std::atomic_ref<T>(reinterpret_cast<T*>(p)[i]).load();
+    return;
+  }
+  check_mpi(
+      MPI_Get_accumulate(nullptr, 0, mpi_type<T>(), out, static_cast<int>(count), mpi_type<T>(), at.rank,
+                         static_cast<MPI_Aint>(at.offset), static_cast<int>(count), mpi_type<T>(), MPI_NO_OP, world_),
+      "MPI_Get_accumulate");
+  flush(at.rank);
+}
+
+template <shared_word T>
+void SharedSpace::write(GlobalAddress at, const T* in, std::size_t count) {
+  if (char* p = local(at)) {
+    for (std::size_t i = 0; i < count; ++i) std::atomic_ref<T>(reinterpret_cast<T*>(p)[i]).store(in[i]);
+    return;
+  }
+  check_mpi(MPI_Accumulate(in, static_cast<int>(count), mpi_type<T>(), at.rank, static_cast<MPI_Aint>(at.offset),
+                           static_cast<int>(count), mpi_type<T>(), MPI_REPLACE, world_),
+            "MPI_Accumulate");
+  flush(at.rank);
+}
+
+}  // namespace mpp::detail

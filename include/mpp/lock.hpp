@@ -1,0 +1,88 @@
+#pragma once
+// mpp::Lock and mpp::RLock: Python's multiprocessing.Lock / RLock, across ranks and nodes.
+//
+//   mpp::Lock lock;                                   // create on any rank, pass to tasks
+//   { std::lock_guard<mpp::Lock> hold(lock); ... }   // or lock.acquire(); ... lock.release();
+//   if (lock.acquire(std::chrono::milliseconds(10))) { ...; lock.release(); }
+//
+// An MCS queue lock (Mellor-Crummey & Scott) over shared memory or MPI RMA: waiters queue
+// in FIFO order and each spins on its own queue node, never on the lock word. A waiter that
+// times out leaves its node marked abandoned, and the releaser skips it. A lock is released
+// by the rank (process) that acquired it; releasing a lock this process does not hold throws.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+
+#include "mpp/detail/shared_block.hpp"
+
+namespace mpp {
+
+class Lock {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  /// A new, unlocked lock, hosted on this rank.
+  Lock();
+
+  void acquire() { acquire_until(std::nullopt); }
+  /// False when the lock could not be had within `timeout`.
+  template <class Rep, class Period>
+  bool acquire(std::chrono::duration<Rep, Period> timeout) {
+    return acquire_until(Clock::now() + std::chrono::ceil<Clock::duration>(timeout));
+  }
+  /// Takes the lock only if it is free right now.
+  bool try_lock();
+  /// Throws mpp::UsageError if this process does not hold the lock.
+  void release();
+
+  // BasicLockable / Lockable, for std::lock_guard, std::unique_lock and std::scoped_lock.
+  void lock() { acquire(); }
+  void unlock() { release(); }
+
+  /// Whether some rank holds the lock (a snapshot, like Python's Lock.locked()).
+  bool locked() const;
+
+  template <class Archive>
+  void serialize(Archive& archive, unsigned) {
+    archive& block_;
+  }
+
+ private:
+  bool acquire_until(std::optional<Clock::time_point> deadline);
+  detail::GlobalAddress tail() const { return block_.payload(); }
+  detail::SharedBlock block_;
+};
+
+/// A re-entrant lock: the holder (this thread of this rank) may acquire it again; it is free
+/// when releases match acquisitions.
+class RLock {
+ public:
+  using Clock = Lock::Clock;
+
+  RLock();
+
+  void acquire() { acquire_until(std::nullopt); }
+  template <class Rep, class Period>
+  bool acquire(std::chrono::duration<Rep, Period> timeout) {
+    return acquire_until(Clock::now() + std::chrono::ceil<Clock::duration>(timeout));
+  }
+  bool try_lock();
+  /// Throws mpp::UsageError if this thread of this rank does not hold it.
+  void release();
+  void lock() { acquire(); }
+  void unlock() { release(); }
+
+  template <class Archive>
+  void serialize(Archive& archive, unsigned) {
+    archive& lock_& state_;
+  }
+
+ private:
+  bool acquire_until(std::optional<Clock::time_point> deadline);
+  bool enter_if_mine();
+  void take_ownership();
+  Lock lock_;
+  detail::SharedBlock state_;  // words: owner token, recursion count
+};
+
+}  // namespace mpp

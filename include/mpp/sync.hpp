@@ -1,0 +1,160 @@
+#pragma once
+// Python's multiprocessing synchronisation primitives across ranks: Semaphore,
+// BoundedSemaphore, Event, Condition, Barrier. Like Lock and Value they are handles to one
+// shared object, created on any rank and passed to tasks as arguments.
+//
+//   mpp::Semaphore slots(4);  slots.acquire(); ...; slots.release();
+//   mpp::Event ready;         ready.wait();            // another rank: ready.set();
+//   mpp::Barrier sync(3);     sync.wait();             // the third arrival releases all
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+
+#include "mpp/detail/shared_block.hpp"
+#include "mpp/lock.hpp"
+
+namespace mpp {
+
+/// Barrier::wait() on a barrier that was aborted, reset or timed out (Python's BrokenBarrierError).
+class BrokenBarrierError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+namespace detail {
+template <class Rep, class Period>
+std::chrono::steady_clock::time_point deadline_in(std::chrono::duration<Rep, Period> timeout) {
+  return std::chrono::steady_clock::now() + std::chrono::ceil<std::chrono::steady_clock::duration>(timeout);
+}
+}  // namespace detail
+
+class Semaphore {
+ public:
+  explicit Semaphore(std::int64_t value = 1);
+
+  void acquire() { acquire_until(std::nullopt); }
+  template <class Rep, class Period>
+  bool acquire(std::chrono::duration<Rep, Period> timeout) {
+    return acquire_until(detail::deadline_in(timeout));
+  }
+  void release();
+  std::int64_t get_value() const;
+
+  template <class Archive>
+  void serialize(Archive& archive, unsigned) {
+    archive& block_;
+  }
+
+ protected:
+  bool acquire_until(std::optional<std::chrono::steady_clock::time_point> deadline);
+  detail::SharedBlock block_;  // words: value, the bound (0: unbounded)
+};
+
+/// A Semaphore whose release() throws mpp::UsageError beyond its initial value.
+class BoundedSemaphore : public Semaphore {
+ public:
+  explicit BoundedSemaphore(std::int64_t value = 1);
+};
+
+class Event {
+ public:
+  Event();
+  void set();
+  void clear();
+  bool is_set() const;
+  void wait() { wait_until(std::nullopt); }
+  /// True when the event was set within `timeout`.
+  template <class Rep, class Period>
+  bool wait(std::chrono::duration<Rep, Period> timeout) {
+    return wait_until(detail::deadline_in(timeout));
+  }
+
+  template <class Archive>
+  void serialize(Archive& archive, unsigned) {
+    archive& block_;
+  }
+
+ private:
+  bool wait_until(std::optional<std::chrono::steady_clock::time_point> deadline);
+  detail::SharedBlock block_;
+};
+
+/// Python's Condition: wait() releases the lock, waits for notify(), and re-acquires it.
+/// notify()/notify_all()/wait() need the lock held, as in Python.
+class Condition {
+ public:
+  /// A condition with its own lock.
+  Condition() : Condition(Lock()) {}
+  explicit Condition(Lock lock);
+
+  void acquire() { lock_.acquire(); }
+  void release() { lock_.release(); }
+  void lock() { lock_.acquire(); }
+  void unlock() { lock_.release(); }
+  Lock& get_lock() { return lock_; }
+
+  void wait() { wait_until(std::nullopt); }
+  /// False when not notified within `timeout` (the lock is held again either way).
+  template <class Rep, class Period>
+  bool wait(std::chrono::duration<Rep, Period> timeout) {
+    return wait_until(detail::deadline_in(timeout));
+  }
+  /// Waits until predicate() holds; returns its last result.
+  template <class Predicate>
+  bool wait_for(Predicate predicate) {
+    while (!predicate()) wait();
+    return true;
+  }
+  template <class Predicate, class Rep, class Period>
+  bool wait_for(Predicate predicate, std::chrono::duration<Rep, Period> timeout) {
+    const auto deadline = detail::deadline_in(timeout);
+    while (!predicate()) {
+      if (!wait_until(deadline)) return predicate();
+    }
+    return true;
+  }
+  void notify(std::int64_t n = 1);
+  void notify_all();
+
+  template <class Archive>
+  void serialize(Archive& archive, unsigned) {
+    archive& lock_& block_;
+  }
+
+ private:
+  bool wait_until(std::optional<std::chrono::steady_clock::time_point> deadline);
+  Lock lock_;
+  detail::SharedBlock block_;  // words: waiting, wake-ups to hand out
+};
+
+class Barrier {
+ public:
+  explicit Barrier(std::int64_t parties);
+
+  /// Returns this arrival's index (0 .. parties-1), as Python; throws BrokenBarrierError if
+  /// the barrier is or becomes broken, and breaks it on timeout.
+  std::int64_t wait() { return wait_until(std::nullopt); }
+  template <class Rep, class Period>
+  std::int64_t wait(std::chrono::duration<Rep, Period> timeout) {
+    return wait_until(detail::deadline_in(timeout));
+  }
+  /// Breaks the barrier: current and future waiters get BrokenBarrierError until reset().
+  void abort();
+  /// Back to empty and unbroken; ranks waiting now get BrokenBarrierError.
+  void reset();
+  bool broken() const;
+  std::int64_t parties() const;
+  std::int64_t n_waiting() const;
+
+  template <class Archive>
+  void serialize(Archive& archive, unsigned) {
+    archive& block_;
+  }
+
+ private:
+  std::int64_t wait_until(std::optional<std::chrono::steady_clock::time_point> deadline);
+  detail::SharedBlock block_;  // words: arrivals, epoch, broken, parties
+};
+
+}  // namespace mpp

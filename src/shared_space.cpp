@@ -1,0 +1,118 @@
+#include "mpp/detail/shared_space.hpp"
+
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+namespace mpp::detail {
+namespace {
+
+std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to * to; }
+
+}  // namespace
+
+SharedSpace::SharedSpace(MPI_Comm comm, std::size_t my_segment_bytes, bool force_rma) {
+  check_mpi(MPI_Comm_dup(comm, &comm_), "MPI_Comm_dup");
+  MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
+  int size = 0;
+  check_mpi(MPI_Comm_rank(comm_, &rank_), "MPI_Comm_rank");
+  check_mpi(MPI_Comm_size(comm_, &size), "MPI_Comm_size");
+  check_mpi(MPI_Comm_split_type(comm_, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node_), "MPI_Comm_split_type");
+
+  my_bytes_ = round_up(my_segment_bytes, alignment);
+  check_mpi(
+      MPI_Win_allocate_shared(static_cast<MPI_Aint>(my_bytes_), 1, MPI_INFO_NULL, node_, &my_base_, &node_window_),
+      "MPI_Win_allocate_shared");
+  std::memset(my_base_, 0, my_bytes_);
+  check_mpi(MPI_Win_create(my_base_, static_cast<MPI_Aint>(my_bytes_), 1, MPI_INFO_NULL, comm_, &world_),
+            "MPI_Win_create");
+  check_mpi(MPI_Win_lock_all(MPI_MODE_NOCHECK, world_), "MPI_Win_lock_all");
+
+  // Which ranks share this node, and where their segments are mapped here.
+  direct_base_.assign(static_cast<std::size_t>(size), nullptr);
+  MPI_Group world_group;
+  MPI_Group node_group;
+  MPI_Comm_group(comm_, &world_group);
+  MPI_Comm_group(node_, &node_group);
+  for (int r = 0; r < size; ++r) {
+    int node_rank = MPI_UNDEFINED;
+    MPI_Group_translate_ranks(world_group, 1, &r, node_group, &node_rank);
+    if (r == rank_) {
+      direct_base_[static_cast<std::size_t>(r)] = my_base_;  // own memory: always CPU atomics
+    } else if (node_rank != MPI_UNDEFINED && !force_rma) {
+      MPI_Aint bytes = 0;
+      int unit = 0;
+      char* base = nullptr;
+      check_mpi(MPI_Win_shared_query(node_window_, node_rank, &bytes, &unit, &base), "MPI_Win_shared_query");
+      direct_base_[static_cast<std::size_t>(r)] = base;
+    } else {
+      uses_rma_ = true;
+    }
+  }
+  MPI_Group_free(&world_group);
+  MPI_Group_free(&node_group);
+  const std::size_t reserved = round_up(queue_nodes * 16, alignment);
+  if (my_bytes_ <= reserved) throw std::invalid_argument("mpp: MPP_SHARED_MB is too small");
+  free_[reserved] = my_bytes_ - reserved;
+}
+
+SharedSpace::~SharedSpace() {
+  MPI_Win_unlock_all(world_);
+  MPI_Win_free(&world_);
+  MPI_Win_free(&node_window_);
+  MPI_Comm_free(&node_);
+  MPI_Comm_free(&comm_);
+}
+
+GlobalAddress SharedSpace::allocate(std::size_t bytes) {
+  bytes = round_up(std::max<std::size_t>(bytes, 1), alignment);
+  std::lock_guard lock(heap_mutex_);
+  sweep_retired();
+  for (auto it = free_.begin(); it != free_.end(); ++it) {
+    if (it->second < bytes) continue;
+    const std::uint64_t offset = it->first;
+    const std::uint64_t rest = it->second - bytes;
+    free_.erase(it);
+    if (rest > 0) free_[offset + bytes] = rest;
+    std::memset(my_base_ + offset, 0, bytes);
+    return {rank_, offset};
+  }
+  throw std::runtime_error("mpp: the shared memory of rank " + std::to_string(rank_) + " (" +
+                           std::to_string(my_bytes_ >> 20) +
+                           " MiB) is full; set MPP_SHARED_MB to give the master more (workers get 1/16 of it)");
+}
+
+void SharedSpace::retire(GlobalAddress block, std::size_t bytes) {
+  std::lock_guard lock(heap_mutex_);
+  retired_.emplace_back(block, round_up(std::max<std::size_t>(bytes, 1), alignment));
+  sweep_retired();
+}
+
+void SharedSpace::sweep_retired() {
+  std::erase_if(retired_, [this](const auto& entry) {
+    const auto& [block, bytes] = entry;
+    if (load<std::int64_t>(block) != 0) return false;  // another rank still holds a handle
+    auto next = free_.emplace(block.offset, bytes).first;
+    // Coalesce with the neighbours, so the heap does not crumble.
+    if (auto after = std::next(next); after != free_.end() && next->first + next->second == after->first) {
+      next->second += after->second;
+      free_.erase(after);
+    }
+    if (next != free_.begin()) {
+      auto before = std::prev(next);
+      if (before->first + before->second == next->first) {
+        before->second += next->second;
+        free_.erase(next);
+      }
+    }
+    return true;
+  });
+}
+
+void SharedSpace::progress() {
+  if (!uses_rma_) return;
+  int flag = 0;
+  MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm_, &flag, MPI_STATUS_IGNORE);  // nothing is ever sent here
+}
+
+}  // namespace mpp::detail

@@ -1,0 +1,146 @@
+#include "mpp/sync.hpp"
+
+#include <algorithm>
+#include <limits>
+
+#include "mpp/detail/polling.hpp"
+#include "mpp/errors.hpp"
+
+namespace mpp {
+namespace {
+
+using Deadline = std::optional<std::chrono::steady_clock::time_point>;
+
+/// The n-th 8-byte word of an object.
+detail::GlobalAddress word(const detail::SharedBlock& block, int n) {
+  return block.payload() + 8 * static_cast<std::uint64_t>(n);
+}
+
+}  // namespace
+
+// Semaphore words: 0 value, 1 bound (0 = unbounded).
+Semaphore::Semaphore(std::int64_t value) : block_(2 * sizeof(std::int64_t)) {
+  if (value < 0) throw std::invalid_argument("mpp: a Semaphore's initial value must be >= 0");
+  block_.space().store<std::int64_t>(word(block_, 0), value);
+}
+
+bool Semaphore::acquire_until(Deadline deadline) {
+  auto& space = block_.space();
+  return detail::Poller(space).until(
+      [&] {
+        std::int64_t value = space.load<std::int64_t>(word(block_, 0));
+        while (value > 0) {
+          const std::int64_t seen = space.compare_exchange<std::int64_t>(word(block_, 0), value, value - 1);
+          if (seen == value) return true;
+          value = seen;
+        }
+        return false;
+      },
+      deadline);
+}
+
+void Semaphore::release() {
+  auto& space = block_.space();
+  const std::int64_t bound = space.load<std::int64_t>(word(block_, 1));
+  if (bound == 0) {
+    space.fetch_add<std::int64_t>(word(block_, 0), 1);
+    return;
+  }
+  std::int64_t value = space.load<std::int64_t>(word(block_, 0));
+  for (;;) {
+    if (value >= bound) throw UsageError("mpp: BoundedSemaphore released too many times");
+    const std::int64_t seen = space.compare_exchange<std::int64_t>(word(block_, 0), value, value + 1);
+    if (seen == value) return;
+    value = seen;
+  }
+}
+
+std::int64_t Semaphore::get_value() const { return block_.space().load<std::int64_t>(word(block_, 0)); }
+
+BoundedSemaphore::BoundedSemaphore(std::int64_t value) : Semaphore(value) {
+  block_.space().store<std::int64_t>(word(block_, 1), value);
+}
+
+// Event word: 0 set flag.
+Event::Event() : block_(sizeof(std::int64_t)) {}
+void Event::set() { block_.space().store<std::int64_t>(word(block_, 0), 1); }
+void Event::clear() { block_.space().store<std::int64_t>(word(block_, 0), 0); }
+bool Event::is_set() const { return block_.space().load<std::int64_t>(word(block_, 0)) != 0; }
+bool Event::wait_until(Deadline deadline) {
+  return detail::Poller(block_.space()).until([this] { return is_set(); }, deadline);
+}
+
+// Condition words: 0 waiting (changed only with the lock held), 1 wake-ups handed out.
+Condition::Condition(Lock lock) : lock_(std::move(lock)), block_(2 * sizeof(std::int64_t)) {}
+
+bool Condition::wait_until(Deadline deadline) {
+  auto& space = block_.space();
+  space.fetch_add<std::int64_t>(word(block_, 0), 1);
+  lock_.release();  // throws, as Python, if we do not hold it
+  auto take_wakeup = [&] {
+    std::int64_t wakeups = space.load<std::int64_t>(word(block_, 1));
+    while (wakeups > 0) {
+      const std::int64_t seen = space.compare_exchange<std::int64_t>(word(block_, 1), wakeups, wakeups - 1);
+      if (seen == wakeups) return true;
+      wakeups = seen;
+    }
+    return false;
+  };
+  const bool woken = detail::Poller(space).until(take_wakeup, deadline);
+  lock_.acquire();
+  if (woken) return true;
+  // Timed out. Still counted as waiting: withdraw. Already converted into a wake-up by a
+  // notify: that wake-up is ours, take it.
+  if (space.load<std::int64_t>(word(block_, 0)) > 0) {
+    space.fetch_add<std::int64_t>(word(block_, 0), -1);
+    return false;
+  }
+  return take_wakeup();
+}
+
+void Condition::notify(std::int64_t n) {
+  auto& space = block_.space();
+  const std::int64_t waiting = space.load<std::int64_t>(word(block_, 0));
+  const std::int64_t wake = std::min(n, waiting);
+  if (wake <= 0) return;
+  space.fetch_add<std::int64_t>(word(block_, 0), -wake);
+  space.fetch_add<std::int64_t>(word(block_, 1), wake);
+}
+
+void Condition::notify_all() { notify(std::numeric_limits<std::int64_t>::max()); }
+
+// Barrier words: 0 arrivals ever (ticket counter), 1 epoch (bumped by reset), 2 broken, 3 parties.
+// Ticket t belongs to round t / parties, which opens once arrivals reach its end: no word is
+// ever reset between rounds, so a fast rank cannot slip into the wrong round.
+Barrier::Barrier(std::int64_t parties) : block_(4 * sizeof(std::int64_t)) {
+  if (parties < 1) throw std::invalid_argument("mpp: a Barrier needs at least one party");
+  block_.space().store<std::int64_t>(word(block_, 3), parties);
+}
+
+std::int64_t Barrier::wait_until(Deadline deadline) {
+  auto& space = block_.space();
+  const std::int64_t epoch = space.load<std::int64_t>(word(block_, 1));
+  if (broken()) throw BrokenBarrierError("mpp: the barrier is broken");
+  const std::int64_t n = parties();
+  const std::int64_t ticket = space.fetch_add<std::int64_t>(word(block_, 0), 1);
+  const std::int64_t round_end = (ticket / n + 1) * n;
+  auto opened = [&] { return space.load<std::int64_t>(word(block_, 0)) >= round_end; };
+  const bool ended = detail::Poller(space).until(
+      [&] { return opened() || broken() || space.load<std::int64_t>(word(block_, 1)) != epoch; }, deadline);
+  if (ended && opened() && space.load<std::int64_t>(word(block_, 1)) == epoch) return ticket % n;
+  if (!ended) abort();  // a timeout breaks the barrier for everyone, as in Python
+  throw BrokenBarrierError("mpp: the barrier was broken (abort, reset or a timeout) while waiting");
+}
+
+void Barrier::abort() { block_.space().store<std::int64_t>(word(block_, 2), 1); }
+void Barrier::reset() {
+  auto& space = block_.space();
+  space.fetch_add<std::int64_t>(word(block_, 1), 1);  // current waiters see a new epoch and give up
+  space.store<std::int64_t>(word(block_, 0), 0);
+  space.store<std::int64_t>(word(block_, 2), 0);
+}
+bool Barrier::broken() const { return block_.space().load<std::int64_t>(word(block_, 2)) != 0; }
+std::int64_t Barrier::parties() const { return block_.space().load<std::int64_t>(word(block_, 3)); }
+std::int64_t Barrier::n_waiting() const { return block_.space().load<std::int64_t>(word(block_, 0)) % parties(); }
+
+}  // namespace mpp
