@@ -21,7 +21,7 @@ constexpr std::chrono::microseconds long_nap(1000);             // naps this lon
 
 }  // namespace
 
-Engine::Engine(MPI_Comm comm) : comm_(comm) {
+Engine::Engine(MPI_Comm comm, std::chrono::microseconds max_nap) : comm_(comm), max_nap_(max_nap) {
   int size = 0;
   check_mpi(MPI_Comm_size(comm_, &size), "MPI_Comm_size");
   workers_.resize(static_cast<std::size_t>(size));
@@ -342,8 +342,7 @@ void Engine::refuse_wait_in_callback() {
 }
 
 void Engine::run_progress_thread() {
-  // Up to 10 ms between polls once the master has been idle a while: under 1% CPU.
-  Backoff backoff(std::chrono::microseconds(50), std::chrono::microseconds(20), std::chrono::milliseconds(10));
+  Backoff backoff(std::chrono::microseconds(50), std::chrono::microseconds(20), max_nap_);
   std::unique_lock lock(idle_mutex_);
   while (!stopping_) {
     const auto pause = backoff.next_pause();

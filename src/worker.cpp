@@ -89,9 +89,8 @@ ErrorReport describe_current_exception() {
   return report;
 }
 
-void serve(MPI_Comm comm, int rank, const std::string& host) {
-  // A worker idle for long polls every 10 ms: 56 of them on one node stay near 0% CPU.
-  Backoff backoff(std::chrono::microseconds(200), std::chrono::microseconds(20), std::chrono::milliseconds(10));
+void serve(MPI_Comm comm, int rank, const std::string& host, std::chrono::microseconds max_nap) {
+  Backoff backoff(std::chrono::microseconds(200), std::chrono::microseconds(20), max_nap);
   Bytes batch;
   for (;;) {
     int flag = 0;

@@ -14,6 +14,7 @@
 #include <optional>
 
 #include "mpp/detail/shared_block.hpp"
+#include "mpp/serialization.hpp"
 
 namespace mpp {
 
@@ -23,6 +24,8 @@ class Lock {
 
   /// A new, unlocked lock, hosted on this rank.
   Lock();
+  /// An empty handle that deserialization fills in.
+  explicit Lock(detail::for_loading_t) {}
 
   void acquire() { acquire_until(std::nullopt); }
   /// False when the lock could not be had within `timeout`.
@@ -60,6 +63,7 @@ class RLock {
   using Clock = Lock::Clock;
 
   RLock();
+  explicit RLock(detail::for_loading_t) : lock_(detail::for_loading) {}
 
   void acquire() { acquire_until(std::nullopt); }
   template <class Rep, class Period>

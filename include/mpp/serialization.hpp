@@ -46,6 +46,23 @@ struct is_serializable;
 
 namespace detail {
 
+/// Constructor tag for types whose default constructor does work that a value about to be
+/// loaded does not need (mpp's shared-object handles allocate shared memory).
+struct for_loading_t {
+  explicit for_loading_t() = default;
+};
+inline constexpr for_loading_t for_loading{};
+
+/// An object to deserialize into.
+template <class T>
+T blank() {
+  if constexpr (std::is_constructible_v<T, for_loading_t>) {
+    return T(for_loading);
+  } else {
+    return T{};
+  }
+}
+
 /// Sent as its bytes: no archive, no per-element work.
 template <class T>
 concept raw_bytes = std::is_trivially_copyable_v<T> && !std::is_pointer_v<T> && !std::is_member_pointer_v<T> &&

@@ -13,6 +13,7 @@
 // ranks on one node reach each other's objects through MPI RMA, as ranks on other nodes do.
 #include <mpi.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -52,6 +53,7 @@ class Session {
  private:
   void start(MPI_Comm comm);
   void describe_layout();
+  std::chrono::microseconds idle_poll_interval() const;
   void end();
 
   bool owns_mpi_ = false;

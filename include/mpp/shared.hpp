@@ -29,6 +29,8 @@ class Value {
 
  public:
   explicit Value(T initial = T{}) : block_(sizeof(T)) { set(initial); }
+  /// An empty handle that deserialization fills in.
+  explicit Value(detail::for_loading_t) : lock_(detail::for_loading) {}
 
   T get() const { return space().template load<T>(slot()); }
   void set(T value) { space().template store<T>(slot(), value); }
@@ -70,6 +72,7 @@ class Array {
   explicit Array(const std::vector<T>& values) : block_(values.size() * sizeof(T)), size_(values.size()) {
     write(0, values);
   }
+  explicit Array(detail::for_loading_t) : lock_(detail::for_loading) {}
 
   std::size_t size() const { return size_; }
   T get(std::size_t i) const { return space().template load<T>(element(i)); }

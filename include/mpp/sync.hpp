@@ -13,6 +13,7 @@
 
 #include "mpp/detail/shared_block.hpp"
 #include "mpp/lock.hpp"
+#include "mpp/serialization.hpp"
 
 namespace mpp {
 
@@ -32,6 +33,7 @@ std::chrono::steady_clock::time_point deadline_in(std::chrono::duration<Rep, Per
 class Semaphore {
  public:
   explicit Semaphore(std::int64_t value = 1);
+  explicit Semaphore(detail::for_loading_t) {}
 
   void acquire() { acquire_until(std::nullopt); }
   template <class Rep, class Period>
@@ -55,11 +57,13 @@ class Semaphore {
 class BoundedSemaphore : public Semaphore {
  public:
   explicit BoundedSemaphore(std::int64_t value = 1);
+  explicit BoundedSemaphore(detail::for_loading_t tag) : Semaphore(tag) {}
 };
 
 class Event {
  public:
   Event();
+  explicit Event(detail::for_loading_t) {}
   void set();
   void clear();
   bool is_set() const;
@@ -87,6 +91,7 @@ class Condition {
   /// A condition with its own lock.
   Condition() : Condition(Lock()) {}
   explicit Condition(Lock lock);
+  explicit Condition(detail::for_loading_t) : lock_(detail::for_loading) {}
 
   void acquire() { lock_.acquire(); }
   void release() { lock_.release(); }
@@ -131,6 +136,7 @@ class Condition {
 class Barrier {
  public:
   explicit Barrier(std::int64_t parties);
+  explicit Barrier(detail::for_loading_t) {}
 
   /// Returns this arrival's index (0 .. parties-1), as Python; throws BrokenBarrierError if
   /// the barrier is or becomes broken, and breaks it on timeout.

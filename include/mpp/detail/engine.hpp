@@ -83,8 +83,9 @@ class Engine {
  public:
   using Clock = std::chrono::steady_clock;
 
-  /// Master side of `comm` (rank 0); ranks 1..size-1 are workers running serve().
-  explicit Engine(MPI_Comm comm);
+  /// Master side of `comm` (rank 0); ranks 1..size-1 are workers running serve(). The
+  /// progress thread never naps longer than `max_nap`.
+  Engine(MPI_Comm comm, std::chrono::microseconds max_nap);
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -169,6 +170,7 @@ class Engine {
   std::atomic<std::uint64_t> submissions_{0};
   bool kicked_ = false;  // work was submitted during a long nap
   bool stopping_ = false;
+  std::chrono::microseconds max_nap_;
   std::thread progress_thread_;
 };
 

@@ -68,7 +68,8 @@ constexpr void check_sendable() {
                 "mpp: this argument or result type cannot be sent between ranks. Make it trivially "
                 "copyable, use std::string / standard containers, or give it a Boost.Serialization "
                 "`template <class A> void serialize(A& ar, unsigned)` member (see mpp/serialization.hpp).");
-  static_assert(raw_bytes<T> || std::default_initializable<T> || is_tuple_like<T>::value,
+  static_assert(raw_bytes<T> || std::default_initializable<T> || std::is_constructible_v<T, for_loading_t> ||
+                    is_tuple_like<T>::value,
                 "mpp: a type received from another rank must be default-constructible (Boost.Serialization "
                 "constructs it, then loads it); add a default constructor.");
 }

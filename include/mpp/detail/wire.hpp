@@ -159,7 +159,7 @@ class Reader {
     } else if constexpr (is_tuple_like<T>::value) {
       return read_tuple<T>(std::make_index_sequence<std::tuple_size_v<T>>{});
     } else {
-      T value;
+      T value = blank<T>();
       ViewBuffer buffer(pos_, end_);
       {
         boost::archive::binary_iarchive archive(buffer, archive_flags);
@@ -189,7 +189,7 @@ class Reader {
       {
         boost::archive::binary_iarchive archive(buffer, archive_flags);
         for (std::size_t i = 0; i < count; ++i) {
-          T value;
+          T value = blank<T>();
           archive >> value;
           sink(i, std::move(value));
         }
