@@ -14,10 +14,11 @@
 #include <map>
 #include <mpp/mpp.hpp>
 #include <numeric>
-#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "python_baseline.hpp"
 
 namespace {
 
@@ -52,23 +53,6 @@ double cpu_seconds() {
   return usage.ru_utime.tv_sec + usage.ru_stime.tv_sec + 1e-6 * (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
 }
 
-std::map<std::string, double> run_python(const std::string& python, bool quick) {
-  std::map<std::string, double> figures;
-  const std::string command =
-      python + " " + MPP_JOBS_DIR + "/python/pool_benchmark.py" + (quick ? " --quick" : "") + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return figures;
-  std::string output;
-  char buffer[4096];
-  while (std::fgets(buffer, sizeof buffer, pipe)) output += buffer;
-  pclose(pipe);
-  const std::regex pair("\"(\\w+)\": ([0-9.eE+-]+)");
-  for (std::sregex_iterator it(output.begin(), output.end(), pair), end; it != end; ++it)
-    figures[(*it)[1]] = std::stod((*it)[2]);
-  if (figures.empty()) std::fprintf(stderr, "python baseline failed:\n%s\n", output.c_str());
-  return figures;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -84,7 +68,8 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--python") && i + 1 < argc) python = argv[++i];
   }
   // The baseline runs first, while the mpp workers sleep in their idle back-off.
-  const auto py = with_python ? run_python(python, quick) : std::map<std::string, double>{};
+  const auto py = with_python ? jobs::run_python_baseline(python, "pool_benchmark.py", quick ? "--quick" : "")
+                              : std::map<std::string, double>{};
 
   mpp::Pool pool;
   const int workers = pool.size();

@@ -10,8 +10,9 @@
 #include <map>
 #include <mpp/mpp.hpp>
 #include <mutex>
-#include <regex>
 #include <string>
+
+#include "python_baseline.hpp"
 
 namespace {
 
@@ -54,22 +55,6 @@ double rate_from_two_workers(mpp::Pool& pool, F f, long n) {
   return 2 * n / seconds;
 }
 
-std::map<std::string, double> run_python(bool quick) {
-  std::map<std::string, double> figures;
-  const std::string command =
-      std::string("/usr/bin/python3 ") + MPP_JOBS_DIR + "/python/shared_benchmark.py" + (quick ? " --quick" : "");
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return figures;
-  std::string output;
-  char buffer[4096];
-  while (std::fgets(buffer, sizeof buffer, pipe)) output += buffer;
-  pclose(pipe);
-  const std::regex pair("\"(\\w+)\": ([0-9.eE+-]+)");
-  for (std::sregex_iterator it(output.begin(), output.end(), pair), end; it != end; ++it)
-    figures[(*it)[1]] = std::stod((*it)[2]);
-  return figures;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -80,7 +65,9 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--quick")) quick = true;
     if (!std::strcmp(argv[i], "--no-python")) with_python = false;
   }
-  const auto py = with_python ? run_python(quick) : std::map<std::string, double>{};
+  const auto py = with_python
+                      ? jobs::run_python_baseline("/usr/bin/python3", "shared_benchmark.py", quick ? "--quick" : "")
+                      : std::map<std::string, double>{};
   const char* force = std::getenv("MPP_FORCE_RMA");
   const bool rma = force && std::string(force) == "1";
   mpp::Pool pool(2);

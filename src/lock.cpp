@@ -106,7 +106,7 @@ bool Lock::try_lock() {
   return true;
 }
 
-bool Lock::acquire_until(std::optional<Clock::time_point> deadline) {
+bool Lock::acquire_until(std::optional<detail::Clock::time_point> deadline) {
   SharedSpace& space = block_.space();
   const int index = queue_nodes().take(space);
   const GlobalAddress me = SharedSpace::queue_node(space.rank(), index);
@@ -115,7 +115,7 @@ bool Lock::acquire_until(std::optional<Clock::time_point> deadline) {
     space.store<std::int64_t>(node_of(predecessor) + next_word, node_id(space.rank(), index));
     detail::Poller waiter(space);
     while (space.load<std::int64_t>(me + state_word) != granted) {  // our own node: no traffic
-      if (deadline && Clock::now() >= *deadline) {
+      if (deadline && detail::Clock::now() >= *deadline) {
         if (space.compare_exchange<std::int64_t>(me + state_word, waiting, abandoned) == waiting) {
           queue_nodes().abandon(index);  // the releaser will step past it
           return false;
@@ -181,9 +181,9 @@ void RLock::take_ownership() {
   space.store<std::int64_t>(state_.payload() + count_word, 1);
 }
 
-bool RLock::acquire_until(std::optional<Clock::time_point> deadline) {
+bool RLock::acquire_until(std::optional<detail::Clock::time_point> deadline) {
   if (enter_if_mine()) return true;
-  const bool got = deadline ? lock_.acquire(*deadline - Clock::now()) : (lock_.acquire(), true);
+  const bool got = lock_.acquire_until(deadline);
   if (got) take_ownership();
   return got;
 }

@@ -16,6 +16,17 @@ detail::GlobalAddress word(const detail::SharedBlock& block, int n) {
   return block.payload() + 8 * static_cast<std::uint64_t>(n);
 }
 
+/// Decrements the word if it is positive; whether it did.
+bool take_one(detail::SharedSpace& space, detail::GlobalAddress counter) {
+  std::int64_t value = space.load<std::int64_t>(counter);
+  while (value > 0) {
+    const std::int64_t seen = space.compare_exchange<std::int64_t>(counter, value, value - 1);
+    if (seen == value) return true;
+    value = seen;
+  }
+  return false;
+}
+
 }  // namespace
 
 // Semaphore words: 0 value, 1 bound (0 = unbounded).
@@ -26,17 +37,7 @@ Semaphore::Semaphore(std::int64_t value) : block_(2 * sizeof(std::int64_t)) {
 
 bool Semaphore::acquire_until(Deadline deadline) {
   auto& space = block_.space();
-  return detail::Poller(space).until(
-      [&] {
-        std::int64_t value = space.load<std::int64_t>(word(block_, 0));
-        while (value > 0) {
-          const std::int64_t seen = space.compare_exchange<std::int64_t>(word(block_, 0), value, value - 1);
-          if (seen == value) return true;
-          value = seen;
-        }
-        return false;
-      },
-      deadline);
+  return detail::Poller(space).until([&] { return take_one(space, word(block_, 0)); }, deadline);
 }
 
 void Semaphore::release() {
@@ -77,15 +78,7 @@ bool Condition::wait_until(Deadline deadline) {
   auto& space = block_.space();
   space.fetch_add<std::int64_t>(word(block_, 0), 1);
   lock_.release();  // throws, as Python, if we do not hold it
-  auto take_wakeup = [&] {
-    std::int64_t wakeups = space.load<std::int64_t>(word(block_, 1));
-    while (wakeups > 0) {
-      const std::int64_t seen = space.compare_exchange<std::int64_t>(word(block_, 1), wakeups, wakeups - 1);
-      if (seen == wakeups) return true;
-      wakeups = seen;
-    }
-    return false;
-  };
+  auto take_wakeup = [&] { return take_one(space, word(block_, 1)); };
   const bool woken = detail::Poller(space).until(take_wakeup, deadline);
   lock_.acquire();
   if (woken) return true;

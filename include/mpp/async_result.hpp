@@ -138,7 +138,7 @@ class AsyncResult {
   /// True when the result arrived within `timeout`.
   template <class Rep, class Period>
   bool wait(std::chrono::duration<Rep, Period> timeout) const {
-    const auto deadline = detail::Engine::deadline_after(timeout);
+    const auto deadline = detail::deadline_after(timeout);
     return engine_->wait_until([this] { return state_->ready(); }, deadline);
   }
 

@@ -119,7 +119,7 @@ class ImapResult {
   /// As next(), but throws mpp::TimeoutError when nothing arrives within `timeout`.
   template <class Rep, class Period>
   std::optional<R> next(std::chrono::duration<Rep, Period> timeout) {
-    const auto deadline = detail::Engine::deadline_after(timeout);
+    const auto deadline = detail::deadline_after(timeout);
     if (!engine_->wait_until([this] { return stream_->available(); }, deadline))
       throw TimeoutError("mpp: no imap result arrived within the timeout");
     return stream_->next();

@@ -13,35 +13,43 @@
 #include <cstdint>
 #include <optional>
 
+#include "mpp/detail/deadline.hpp"
 #include "mpp/detail/shared_block.hpp"
 #include "mpp/serialization.hpp"
 
 namespace mpp {
 
-class Lock {
+namespace detail {
+/// The acquire/lock/unlock surface Lock and RLock share; Derived provides acquire_until and release.
+template <class Derived>
+class LockInterface {
  public:
-  using Clock = std::chrono::steady_clock;
+  void acquire() { self().acquire_until(std::nullopt); }
+  /// False when the lock could not be had within `timeout`.
+  template <class Rep, class Period>
+  bool acquire(std::chrono::duration<Rep, Period> timeout) {
+    return self().acquire_until(deadline_after(timeout));
+  }
+  // BasicLockable / Lockable, for std::lock_guard, std::unique_lock and std::scoped_lock.
+  void lock() { acquire(); }
+  void unlock() { self().release(); }
 
+ private:
+  Derived& self() { return static_cast<Derived&>(*this); }
+};
+}  // namespace detail
+
+class Lock : public detail::LockInterface<Lock> {
+ public:
   /// A new, unlocked lock, hosted on this rank.
   Lock();
   /// An empty handle that deserialization fills in.
   explicit Lock(detail::for_loading_t) {}
 
-  void acquire() { acquire_until(std::nullopt); }
-  /// False when the lock could not be had within `timeout`.
-  template <class Rep, class Period>
-  bool acquire(std::chrono::duration<Rep, Period> timeout) {
-    return acquire_until(Clock::now() + std::chrono::ceil<Clock::duration>(timeout));
-  }
   /// Takes the lock only if it is free right now.
   bool try_lock();
   /// Throws mpp::UsageError if this process does not hold the lock.
   void release();
-
-  // BasicLockable / Lockable, for std::lock_guard, std::unique_lock and std::scoped_lock.
-  void lock() { acquire(); }
-  void unlock() { release(); }
-
   /// Whether some rank holds the lock (a snapshot, like Python's Lock.locked()).
   bool locked() const;
 
@@ -51,30 +59,23 @@ class Lock {
   }
 
  private:
-  bool acquire_until(std::optional<Clock::time_point> deadline);
+  friend class detail::LockInterface<Lock>;
+  friend class RLock;
+  bool acquire_until(std::optional<detail::Clock::time_point> deadline);
   detail::GlobalAddress tail() const { return block_.payload(); }
   detail::SharedBlock block_;
 };
 
 /// A re-entrant lock: the holder (this thread of this rank) may acquire it again; it is free
 /// when releases match acquisitions.
-class RLock {
+class RLock : public detail::LockInterface<RLock> {
  public:
-  using Clock = Lock::Clock;
-
   RLock();
   explicit RLock(detail::for_loading_t) : lock_(detail::for_loading) {}
 
-  void acquire() { acquire_until(std::nullopt); }
-  template <class Rep, class Period>
-  bool acquire(std::chrono::duration<Rep, Period> timeout) {
-    return acquire_until(Clock::now() + std::chrono::ceil<Clock::duration>(timeout));
-  }
   bool try_lock();
   /// Throws mpp::UsageError if this thread of this rank does not hold it.
   void release();
-  void lock() { acquire(); }
-  void unlock() { release(); }
 
   template <class Archive>
   void serialize(Archive& archive, unsigned) {
@@ -82,7 +83,8 @@ class RLock {
   }
 
  private:
-  bool acquire_until(std::optional<Clock::time_point> deadline);
+  friend class detail::LockInterface<RLock>;
+  bool acquire_until(std::optional<detail::Clock::time_point> deadline);
   bool enter_if_mine();
   void take_ownership();
   Lock lock_;

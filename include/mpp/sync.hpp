@@ -11,6 +11,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "mpp/detail/deadline.hpp"
 #include "mpp/detail/shared_block.hpp"
 #include "mpp/lock.hpp"
 #include "mpp/serialization.hpp"
@@ -23,13 +24,6 @@ class BrokenBarrierError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-namespace detail {
-template <class Rep, class Period>
-std::chrono::steady_clock::time_point deadline_in(std::chrono::duration<Rep, Period> timeout) {
-  return std::chrono::steady_clock::now() + std::chrono::ceil<std::chrono::steady_clock::duration>(timeout);
-}
-}  // namespace detail
-
 class Semaphore {
  public:
   explicit Semaphore(std::int64_t value = 1);
@@ -38,7 +32,7 @@ class Semaphore {
   void acquire() { acquire_until(std::nullopt); }
   template <class Rep, class Period>
   bool acquire(std::chrono::duration<Rep, Period> timeout) {
-    return acquire_until(detail::deadline_in(timeout));
+    return acquire_until(detail::deadline_after(timeout));
   }
   void release();
   std::int64_t get_value() const;
@@ -71,7 +65,7 @@ class Event {
   /// True when the event was set within `timeout`.
   template <class Rep, class Period>
   bool wait(std::chrono::duration<Rep, Period> timeout) {
-    return wait_until(detail::deadline_in(timeout));
+    return wait_until(detail::deadline_after(timeout));
   }
 
   template <class Archive>
@@ -103,7 +97,7 @@ class Condition {
   /// False when not notified within `timeout` (the lock is held again either way).
   template <class Rep, class Period>
   bool wait(std::chrono::duration<Rep, Period> timeout) {
-    return wait_until(detail::deadline_in(timeout));
+    return wait_until(detail::deadline_after(timeout));
   }
   /// Waits until predicate() holds; returns its last result.
   template <class Predicate>
@@ -113,7 +107,7 @@ class Condition {
   }
   template <class Predicate, class Rep, class Period>
   bool wait_for(Predicate predicate, std::chrono::duration<Rep, Period> timeout) {
-    const auto deadline = detail::deadline_in(timeout);
+    const auto deadline = detail::deadline_after(timeout);
     while (!predicate()) {
       if (!wait_until(deadline)) return predicate();
     }
@@ -143,7 +137,7 @@ class Barrier {
   std::int64_t wait() { return wait_until(std::nullopt); }
   template <class Rep, class Period>
   std::int64_t wait(std::chrono::duration<Rep, Period> timeout) {
-    return wait_until(detail::deadline_in(timeout));
+    return wait_until(detail::deadline_after(timeout));
   }
   /// Breaks the barrier: current and future waiters get BrokenBarrierError until reset().
   void abort();

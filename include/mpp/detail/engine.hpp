@@ -22,6 +22,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "mpp/detail/deadline.hpp"
 #include "mpp/detail/protocol.hpp"
 #include "mpp/detail/wire.hpp"
 #include "mpp/errors.hpp"
@@ -100,11 +101,6 @@ class Engine {
   /// Drops the lane's queued tasks and abandons its running ones (their results are discarded).
   void terminate(const std::shared_ptr<Lane>& lane);
   bool finished(const Lane& lane);
-
-  template <class Rep, class Period>
-  static Clock::time_point deadline_after(std::chrono::duration<Rep, Period> timeout) {
-    return Clock::now() + std::chrono::ceil<Clock::duration>(timeout);
-  }
 
   /// Waits until done() holds or the deadline passes; false on timeout.
   template <class Done>

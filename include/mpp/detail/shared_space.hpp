@@ -106,6 +106,8 @@ class SharedSpace {
     return base ? base + at.offset : nullptr;
   }
   void flush(int rank) { check_mpi(MPI_Win_flush(rank, world_), "MPI_Win_flush"); }
+  template <shared_word T>
+  T remote_fetch_and_op(GlobalAddress at, T operand, MPI_Op op);
   void sweep_retired();
 
   MPI_Comm comm_ = MPI_COMM_NULL;  // a duplicate: never carries messages, only progress and windows
@@ -124,41 +126,36 @@ class SharedSpace {
 };
 
 template <shared_word T>
-T SharedSpace::load(GlobalAddress at) {
-  if (char* p = local(at)) return std::atomic_ref<T>(*reinterpret_cast<T*>(p)).load();
-  T result{};
-  check_mpi(
-      MPI_Fetch_and_op(nullptr, &result, mpi_type<T>(), at.rank, static_cast<MPI_Aint>(at.offset), MPI_NO_OP, world_),
-      "MPI_Fetch_and_op");
-  flush(at.rank);
-  return result;
-}
-
-template <shared_word T>
-void SharedSpace::store(GlobalAddress at, T value) {
-  if (char* p = local(at)) return std::atomic_ref<T>(*reinterpret_cast<T*>(p)).store(value);
-  exchange(at, value);
-}
-
-template <shared_word T>
-T SharedSpace::fetch_add(GlobalAddress at, T delta) {
-  if (char* p = local(at)) return std::atomic_ref<T>(*reinterpret_cast<T*>(p)).fetch_add(delta);
+T SharedSpace::remote_fetch_and_op(GlobalAddress at, T operand, MPI_Op op) {
   T old{};
-  check_mpi(MPI_Fetch_and_op(&delta, &old, mpi_type<T>(), at.rank, static_cast<MPI_Aint>(at.offset), MPI_SUM, world_),
+  check_mpi(MPI_Fetch_and_op(&operand, &old, mpi_type<T>(), at.rank, static_cast<MPI_Aint>(at.offset), op, world_),
             "MPI_Fetch_and_op");
   flush(at.rank);
   return old;
 }
 
 template <shared_word T>
+T SharedSpace::load(GlobalAddress at) {
+  if (char* p = local(at)) return std::atomic_ref<T>(*reinterpret_cast<T*>(p)).load();
+  return remote_fetch_and_op(at, T{}, MPI_NO_OP);
+}
+
+template <shared_word T>
+void SharedSpace::store(GlobalAddress at, T value) {
+  if (char* p = local(at)) return std::atomic_ref<T>(*reinterpret_cast<T*>(p)).store(value);
+  remote_fetch_and_op(at, value, MPI_REPLACE);
+}
+
+template <shared_word T>
+T SharedSpace::fetch_add(GlobalAddress at, T delta) {
+  if (char* p = local(at)) return std::atomic_ref<T>(*reinterpret_cast<T*>(p)).fetch_add(delta);
+  return remote_fetch_and_op(at, delta, MPI_SUM);
+}
+
+template <shared_word T>
 T SharedSpace::exchange(GlobalAddress at, T value) {
   if (char* p = local(at)) return std::atomic_ref<T>(*reinterpret_cast<T*>(p)).exchange(value);
-  T old{};
-  check_mpi(
-      MPI_Fetch_and_op(&value, &old, mpi_type<T>(), at.rank, static_cast<MPI_Aint>(at.offset), MPI_REPLACE, world_),
-      "MPI_Fetch_and_op");
-  flush(at.rank);
-  return old;
+  return remote_fetch_and_op(at, value, MPI_REPLACE);
 }
 
 template <shared_word T>
