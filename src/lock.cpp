@@ -64,6 +64,10 @@ class QueueNodes {
     std::lock_guard lock(mutex_);
     held_[lock_tail] = index;
   }
+  bool holds(GlobalAddress lock_tail) {
+    std::lock_guard lock(mutex_);
+    return held_.count(lock_tail) > 0;
+  }
   /// The node this process holds `lock_tail` with; throws if it holds none.
   int stop_holding(GlobalAddress lock_tail) {
     std::lock_guard lock(mutex_);
@@ -94,6 +98,8 @@ QueueNodes& queue_nodes() {
 Lock::Lock() : block_(sizeof(std::int64_t)) {}
 
 bool Lock::locked() const { return block_.space().load<std::int64_t>(tail()) != 0; }
+
+bool Lock::held_here() const { return queue_nodes().holds(tail()); }
 
 bool Lock::try_lock() {
   SharedSpace& space = block_.space();

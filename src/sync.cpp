@@ -92,6 +92,7 @@ bool Condition::wait_until(Deadline deadline) {
 }
 
 void Condition::notify(std::int64_t n) {
+  if (!lock_.held_here()) throw UsageError("mpp: Condition::notify() needs the condition's lock held, as in Python");
   auto& space = block_.space();
   const std::int64_t waiting = space.load<std::int64_t>(word(block_, 0));
   const std::int64_t wake = std::min(n, waiting);

@@ -136,6 +136,8 @@ TEST(Condition, WaitTimesOutAndHoldsTheLockAgain) {
   EXPECT_TRUE(condition.get_lock().locked()) << "wait returns with the lock held";
   condition.notify();  // nobody waits: nothing happens
   condition.release();
+  EXPECT_THROW(condition.notify(), mpp::UsageError) << "notifying needs the lock, as in Python";
+  EXPECT_THROW(condition.notify_all(), mpp::UsageError);
   EXPECT_THROW(condition.wait(1ms), mpp::UsageError) << "waiting needs the lock, as in Python";
 }
 

@@ -52,6 +52,8 @@ class Lock : public detail::LockInterface<Lock> {
   void release();
   /// Whether some rank holds the lock (a snapshot, like Python's Lock.locked()).
   bool locked() const;
+  /// Whether this process holds it.
+  bool held_here() const;
 
   template <class Archive>
   void serialize(Archive& archive, unsigned) {
