@@ -24,9 +24,6 @@ SharedSpace::SharedSpace(MPI_Comm comm, std::size_t my_segment_bytes, bool force
       MPI_Win_allocate_shared(static_cast<MPI_Aint>(my_bytes_), 1, MPI_INFO_NULL, node_, &my_base_, &node_window_),
       "MPI_Win_allocate_shared");
   std::memset(my_base_, 0, my_bytes_);
-  check_mpi(MPI_Win_create(my_base_, static_cast<MPI_Aint>(my_bytes_), 1, MPI_INFO_NULL, comm_, &world_),
-            "MPI_Win_create");
-  check_mpi(MPI_Win_lock_all(MPI_MODE_NOCHECK, world_), "MPI_Win_lock_all");
 
   // Which ranks share this node, and where their segments are mapped here.
   direct_base_.assign(static_cast<std::size_t>(size), nullptr);
@@ -51,14 +48,24 @@ SharedSpace::SharedSpace(MPI_Comm comm, std::size_t my_segment_bytes, bool force
   }
   MPI_Group_free(&world_group);
   MPI_Group_free(&node_group);
+  // The world window serves RMA only. Every rank computes the same answer (all share one node,
+  // or not; forced, or not), so the collective call is made by all or none. Skipping it matters
+  // under srun, where creating it costs seconds per dozens of ranks.
+  if (uses_rma_) {
+    check_mpi(MPI_Win_create(my_base_, static_cast<MPI_Aint>(my_bytes_), 1, MPI_INFO_NULL, comm_, &world_),
+              "MPI_Win_create");
+    check_mpi(MPI_Win_lock_all(MPI_MODE_NOCHECK, world_), "MPI_Win_lock_all");
+  }
   const std::size_t reserved = round_up(queue_nodes * 16, alignment);
   if (my_bytes_ <= reserved) throw std::invalid_argument("mpp: MPP_SHARED_MB is too small");
   free_[reserved] = my_bytes_ - reserved;
 }
 
 SharedSpace::~SharedSpace() {
-  MPI_Win_unlock_all(world_);
-  MPI_Win_free(&world_);
+  if (world_ != MPI_WIN_NULL) {
+    MPI_Win_unlock_all(world_);
+    MPI_Win_free(&world_);
+  }
   MPI_Win_free(&node_window_);
   MPI_Comm_free(&node_);
   MPI_Comm_free(&comm_);
