@@ -23,7 +23,11 @@ SharedSpace::SharedSpace(MPI_Comm comm, std::size_t my_segment_bytes, bool force
   check_mpi(
       MPI_Win_allocate_shared(static_cast<MPI_Aint>(my_bytes_), 1, MPI_INFO_NULL, node_, &my_base_, &node_window_),
       "MPI_Win_allocate_shared");
-  std::memset(my_base_, 0, my_bytes_);
+  // Only the queue nodes need a known start; allocate() zeroes each block it hands out, so the
+  // rest of the segment is never touched (and never faulted in) until it is used.
+  const std::size_t reserved = round_up(queue_nodes * 16, alignment);
+  if (my_bytes_ <= reserved) throw std::invalid_argument("mpp: MPP_SHARED_MB is too small");
+  std::memset(my_base_, 0, reserved);
 
   // Which ranks share this node, and where their segments are mapped here.
   direct_base_.assign(static_cast<std::size_t>(size), nullptr);
@@ -56,8 +60,6 @@ SharedSpace::SharedSpace(MPI_Comm comm, std::size_t my_segment_bytes, bool force
               "MPI_Win_create");
     check_mpi(MPI_Win_lock_all(MPI_MODE_NOCHECK, world_), "MPI_Win_lock_all");
   }
-  const std::size_t reserved = round_up(queue_nodes * 16, alignment);
-  if (my_bytes_ <= reserved) throw std::invalid_argument("mpp: MPP_SHARED_MB is too small");
   free_[reserved] = my_bytes_ - reserved;
 }
 
