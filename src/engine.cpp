@@ -168,18 +168,8 @@ bool Engine::reap_sends() {
 bool Engine::receive_results() {
   bool did = false;
   Bytes message;
-  for (;;) {
-    int flag = 0;
-    MPI_Message handle;
-    MPI_Status status;
-    check_mpi(MPI_Improbe(MPI_ANY_SOURCE, static_cast<int>(Tag::results), comm_, &flag, &handle, &status),
-              "MPI_Improbe");
-    if (!flag) break;
-    int count = 0;
-    check_mpi(MPI_Get_count(&status, MPI_BYTE, &count), "MPI_Get_count");
-    message.resize(static_cast<std::size_t>(count));
-    check_mpi(MPI_Mrecv(message.data(), count, MPI_BYTE, &handle, MPI_STATUS_IGNORE), "MPI_Mrecv");
-    deliver_message(status.MPI_SOURCE, message);
+  while (const auto status = try_receive(comm_, MPI_ANY_SOURCE, static_cast<int>(Tag::results), message)) {
+    deliver_message(status->MPI_SOURCE, message);
     did = true;
   }
   if (did) notify_waiters();

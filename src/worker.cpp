@@ -93,19 +93,12 @@ void serve(MPI_Comm comm, int rank, const std::string& host, std::chrono::micros
   Backoff backoff(std::chrono::microseconds(200), std::chrono::microseconds(20), max_nap);
   Bytes batch;
   for (;;) {
-    int flag = 0;
-    MPI_Message handle;
-    MPI_Status status;
-    check_mpi(MPI_Improbe(0, MPI_ANY_TAG, comm, &flag, &handle, &status), "MPI_Improbe");
-    if (!flag) {
+    const auto status = try_receive(comm, 0, MPI_ANY_TAG, batch);
+    if (!status) {
       backoff.pause();
       continue;
     }
-    int count = 0;
-    check_mpi(MPI_Get_count(&status, MPI_BYTE, &count), "MPI_Get_count");
-    batch.resize(static_cast<std::size_t>(count));
-    check_mpi(MPI_Mrecv(batch.data(), count, MPI_BYTE, &handle, MPI_STATUS_IGNORE), "MPI_Mrecv");
-    if (status.MPI_TAG == static_cast<int>(Tag::stop)) return;
+    if (status->MPI_TAG == static_cast<int>(Tag::stop)) return;
     run_batch(comm, batch, rank, host);
     backoff.reset();
   }

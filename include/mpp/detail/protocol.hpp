@@ -4,12 +4,15 @@
 //   master -> worker  Tag::tasks    a batch: [TaskHeader][args bytes] repeated
 //   worker -> master  Tag::results  [ResultHeader][result bytes | ErrorReport] repeated
 //   master -> worker  Tag::stop     empty: leave the service loop
+#include <mpi.h>
+
 #include <cstdint>
 #include <limits>
 #include <optional>
 #include <string>
 
 #include "mpp/detail/code_ref.hpp"
+#include "mpp/detail/mpi_check.hpp"
 #include "mpp/detail/wire.hpp"
 
 namespace mpp::detail {
@@ -21,6 +24,22 @@ enum class Tag : int { tasks = 7101, results = 7102, stop = 7103 };
 
 /// TaskHeader::first_index of a task that is a single call, not items of a map.
 inline constexpr std::uint64_t no_item = ~std::uint64_t{0};
+
+/// If a message from `source` with `tag` (wildcards allowed) is waiting, receives it whole into
+/// `into` and returns its status; otherwise returns nothing at once. Matched probe + receive,
+/// so two threads polling one communicator never take each other's message.
+inline std::optional<MPI_Status> try_receive(MPI_Comm comm, int source, int tag, Bytes& into) {
+  int flag = 0;
+  MPI_Message handle;
+  MPI_Status status;
+  check_mpi(MPI_Improbe(source, tag, comm, &flag, &handle, &status), "MPI_Improbe");
+  if (!flag) return std::nullopt;
+  int count = 0;
+  check_mpi(MPI_Get_count(&status, MPI_BYTE, &count), "MPI_Get_count");
+  into.resize(static_cast<std::size_t>(count));
+  check_mpi(MPI_Mrecv(into.data(), count, MPI_BYTE, &handle, MPI_STATUS_IGNORE), "MPI_Mrecv");
+  return status;
+}
 
 struct TaskHeader {
   std::uint64_t id;
