@@ -21,7 +21,8 @@ constexpr std::chrono::microseconds long_nap(1000);             // naps this lon
 
 }  // namespace
 
-Engine::Engine(MPI_Comm comm, std::chrono::microseconds max_nap) : comm_(comm), max_nap_(max_nap) {
+Engine::Engine(MPI_Comm comm, std::chrono::microseconds max_nap)
+    : comm_(comm), max_nap_(max_nap), objects_(comm, [this] { notify_waiters(); }) {
   int size = 0;
   check_mpi(MPI_Comm_size(comm_, &size), "MPI_Comm_size");
   workers_.resize(static_cast<std::size_t>(size));
@@ -55,6 +56,37 @@ void Engine::close_lane(const Lane& lane) {
   std::lock_guard lock(state_mutex_);
   for (int r : lane.ranks) --workers_[r].lanes;
   std::erase_if(lanes_, [&lane](const auto& l) { return l.get() == &lane; });
+}
+
+std::shared_ptr<Lane> Engine::process_lane() {
+  std::lock_guard lock(state_mutex_);
+  if (!process_lane_) {
+    process_lane_ = std::make_shared<Lane>();
+    for (std::size_t rank = 1; rank < workers_.size(); ++rank) process_lane_->ranks.push_back(static_cast<int>(rank));
+    process_lane_->solo = true;
+    lanes_.push_back(process_lane_);
+  }
+  return process_lane_;
+}
+
+bool Engine::cancel_queued(const std::shared_ptr<Lane>& lane, const TaskSink* sink) {
+  std::lock_guard progress(progress_mutex_);  // sinks are touched only under it
+  std::shared_ptr<TaskSink> dropped;
+  std::uint64_t first_index = 0;
+  {
+    std::lock_guard lock(state_mutex_);
+    auto it = std::find_if(lane->pending.begin(), lane->pending.end(),
+                           [sink](const Task& task) { return task.sink.get() == sink; });
+    if (it == lane->pending.end()) return false;
+    dropped = std::move(it->sink);
+    first_index = it->first_index;
+    lane->pending.erase(it);
+    --lane->unfinished;
+  }
+  --outstanding_;
+  dropped->cancel(first_index);
+  notify_waiters();
+  return true;
 }
 
 void Engine::submit(const std::shared_ptr<Lane>& lane, std::vector<Task> tasks) {
@@ -122,12 +154,16 @@ void Engine::shutdown() {
     std::lock_guard lock(state_mutex_);
     lanes = lanes_;
   }
-  for (auto& lane : lanes) terminate(lane);
+  // Pools end as Python's `with Pool()` does; processes run to the end, as Python joins its
+  // non-daemon children at exit (daemon ones were asked to stop already).
+  for (auto& lane : lanes)
+    if (!lane->solo) terminate(lane);
   const auto warn_at = Clock::now() + std::chrono::seconds(10);
   bool warned = false;
   while (!wait_until([this] { return outstanding_ == 0; }, warned ? std::nullopt : std::optional(warn_at))) {
     std::cerr << "mpp: the session is ending but " << outstanding_
-              << " task(s) still run on workers; a task cannot be interrupted, so mpp waits for it\n";
+              << " task(s) or process(es) still run on workers; they cannot be interrupted over MPI, so mpp "
+                 "waits for them\n";
     warned = true;
   }
   std::lock_guard progress(progress_mutex_);
@@ -145,6 +181,7 @@ bool Engine::try_progress() {
 bool Engine::progress_locked() {
   bool did = reap_sends();
   did |= receive_results();
+  did |= objects_.serve_requests();
   did |= dispatch();
   return did;
 }
@@ -214,6 +251,7 @@ void Engine::finish_task(Lane& lane, int rank, const ResultHeader& result) {
     if (result.last_of_batch) {
       auto& slot = workers_[rank];
       --slot.batches_in_flight;
+      slot.running_solo = false;
       slot.busy_since = Clock::now();  // a queued batch, if any, starts now
     }
     const auto run_ns = static_cast<double>(result.run_ns);
@@ -234,7 +272,8 @@ std::vector<Task> Engine::take_batch(int rank, bool prefetch) {
   for (std::size_t k = 0; k < lanes_.size() && batch.empty(); ++k) {
     Lane& lane = *lanes_[(rotation_ + k) % lanes_.size()];
     if (lane.pending.empty() || std::find(lane.ranks.begin(), lane.ranks.end(), rank) == lane.ranks.end()) continue;
-    if (prefetch && !worth_prefetching(lane, workers_[rank], Clock::now())) continue;
+    if (prefetch && (lane.solo || workers_[rank].running_solo || !worth_prefetching(lane, workers_[rank], Clock::now())))
+      continue;
     if (lane.pending.front().whole_batch || !lane.tiny_tasks()) {
       batch.push_back(std::move(lane.pending.front()));
       lane.pending.pop_front();
@@ -281,6 +320,8 @@ bool Engine::dispatch() {
         for (auto& task : batch) {
           const std::uint64_t id = next_task_id_++;
           std::memcpy(task.wire.data(), &id, sizeof id);  // TaskHeader::id is the first field
+          if (task.lane->solo) slot.running_solo = true;
+          task.sink->dispatched(task.first_index, static_cast<int>(rank));
           in_flight_.emplace(id, InFlight{std::move(task.sink), std::move(task.lane), task.first_index, false});
         }
         if (batch.size() == 1) {

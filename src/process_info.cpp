@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "mpp/errors.hpp"
+#include "mpp/process.hpp"
 #include "mpp/session.hpp"
 
 namespace mpp {
@@ -19,6 +20,7 @@ ProcessInfo current_process() {
     info.rank = session.rank();
     info.host = session.host();
     info.name = session.is_master() ? "MainProcess" : "PoolWorker-" + std::to_string(session.rank());
+    if (const auto* process = detail::current_process_context()) info.name = process->name;
   } catch (const UsageError&) {
     char host[256] = {};
     ::gethostname(host, sizeof host - 1);

@@ -18,6 +18,7 @@
 #include "mpp/detail/shared_space.hpp"
 #include "mpp/detail/worker.hpp"
 #include "mpp/errors.hpp"
+#include "mpp/process.hpp"
 
 namespace mpp {
 namespace {
@@ -185,6 +186,9 @@ void Session::describe_layout() {
     for (int r = 0; r < size_; ++r) ++ranks_per_host[std::string(&names[static_cast<std::size_t>(r) * name_size])];
   nodes_ = static_cast<int>(ranks_per_host.size());
   detail::check_mpi(MPI_Bcast(&nodes_, 1, MPI_INT, 0, comm_), "MPI_Bcast");
+  const int pid = static_cast<int>(::getpid());
+  pids_.resize(is_master() ? static_cast<std::size_t>(size_) : 0);
+  detail::check_mpi(MPI_Gather(&pid, 1, MPI_INT, pids_.data(), 1, MPI_INT, 0, comm_), "MPI_Gather");
   if (!is_master()) return;
 
   const SlurmAllocation slurm = SlurmAllocation::from_environment();
@@ -209,6 +213,7 @@ void Session::describe_layout() {
 void Session::end() {
   if (comm_ == MPI_COMM_NULL) return;
   if (engine_) {
+    detail::stop_daemon_processes();
     engine_->shutdown();
     engine_.reset();
   }

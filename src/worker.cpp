@@ -92,15 +92,16 @@ ErrorReport describe_current_exception() {
 void serve(MPI_Comm comm, int rank, const std::string& host, std::chrono::microseconds max_nap) {
   Backoff backoff(std::chrono::microseconds(200), std::chrono::microseconds(20), max_nap);
   Bytes batch;
+  // Only tasks and the stop come here: replies and pipe messages are for the task that waits for them.
   for (;;) {
-    const auto status = try_receive(comm, 0, MPI_ANY_TAG, batch);
-    if (!status) {
+    if (try_receive(comm, 0, static_cast<int>(Tag::tasks), batch)) {
+      run_batch(comm, batch, rank, host);
+      backoff.reset();
+    } else if (try_receive(comm, 0, static_cast<int>(Tag::stop), batch)) {
+      return;
+    } else {
       backoff.pause();
-      continue;
     }
-    if (status->MPI_TAG == static_cast<int>(Tag::stop)) return;
-    run_batch(comm, batch, rank, host);
-    backoff.reset();
   }
 }
 

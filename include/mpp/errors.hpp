@@ -55,4 +55,34 @@ class UsageError : public std::logic_error {
   using std::logic_error::logic_error;
 };
 
+/// Queue::get(timeout) / get_nowait() found no item (Python's queue.Empty).
+class Empty : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Queue::put(x, timeout) / put_nowait() found a bounded queue full (Python's queue.Full).
+class Full : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Connection::recv() when nothing is left to receive and the other end is closed.
+class EOFError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Connection::send() to an end that was closed.
+class BrokenPipeError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// DictProxy::get(key) for a key the dict does not hold (Python's KeyError).
+class KeyError : public std::out_of_range {
+ public:
+  using std::out_of_range::out_of_range;
+};
+
 }  // namespace mpp

@@ -8,7 +8,7 @@
 namespace mpp {
 
 struct ProcessInfo {
-  std::string name;  // "MainProcess" on the master, "PoolWorker-<rank>" on a worker
+  std::string name;  // "MainProcess" on the master, the Process's name inside one, else "PoolWorker-<rank>"
   int pid = 0;       // the OS process id
   int rank = -1;     // rank in the session's communicator (-1 outside a session)
   std::string host;

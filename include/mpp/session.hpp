@@ -16,6 +16,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace mpp {
 
@@ -45,6 +46,11 @@ class Session {
   /// Distinct hosts the session's ranks run on.
   int nodes() const noexcept { return nodes_; }
 
+  /// The OS process id of `rank` (known on the master).
+  int pid_of(int rank) const { return pids_.at(static_cast<std::size_t>(rank)); }
+  /// mpp's private duplicate of the session's communicator.
+  MPI_Comm communicator() const noexcept { return comm_; }
+
   /// The running session; throws mpp::UsageError when there is none.
   static Session& current();
   /// The master's task engine; throws mpp::UsageError on a worker rank.
@@ -62,6 +68,7 @@ class Session {
   int size_ = 0;
   int nodes_ = 1;
   std::string host_;
+  std::vector<int> pids_;  // on the master: every rank's process id
   std::unique_ptr<detail::SharedSpace> shared_;  // Value, Array, Lock, ... live here
   std::unique_ptr<detail::Engine> engine_;
 };

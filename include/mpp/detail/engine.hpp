@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "mpp/detail/deadline.hpp"
+#include "mpp/detail/object_server.hpp"
 #include "mpp/detail/protocol.hpp"
 #include "mpp/detail/wire.hpp"
 #include "mpp/errors.hpp"
@@ -38,6 +39,8 @@ class TaskSink {
   virtual void fail(std::uint64_t first_index, const RemoteError& error) = 0;
   /// Pool::terminate() dropped the task; no result will come.
   virtual void cancel(std::uint64_t first_index) = 0;
+  /// The task was sent to `rank` to run.
+  virtual void dispatched(std::uint64_t /*first_index*/, int /*rank*/) {}
 };
 
 struct Lane;
@@ -57,10 +60,13 @@ struct Lane {
   std::deque<Task> pending;
   std::size_t unfinished = 0;  // queued or running
   double typical_run_ns = -1;  // moving average of its tasks' run times; < 0 until one returns
+  /// Processes: each task has a worker to itself, so tasks that wait for each other (a
+  /// producer and its consumer) run side by side. Never batched or queued behind another task.
+  bool solo = false;
 
   /// Tiny tasks (< 0.2 ms) go in batches sized by the backlog, two batches per worker, so
   /// message costs vanish. Longer ones go one at a time; see Engine::worth_prefetching.
-  bool tiny_tasks() const { return typical_run_ns >= 0 && typical_run_ns < 200e3; }
+  bool tiny_tasks() const { return !solo && typical_run_ns >= 0 && typical_run_ns < 200e3; }
 };
 
 /// A task whose arguments `write_args(Writer&)` serializes.
@@ -97,7 +103,13 @@ class Engine {
   std::shared_ptr<Lane> open_lane(int processes);
   void close_lane(const Lane& lane);
 
+  /// The lane Processes run on: every worker, one process per worker at a time.
+  std::shared_ptr<Lane> process_lane();
+
   void submit(const std::shared_ptr<Lane>& lane, std::vector<Task> tasks);
+  /// Drops the lane's queued task that reports to `sink`, calling its cancel(); false if it
+  /// is not queued (it already runs or ran).
+  bool cancel_queued(const std::shared_ptr<Lane>& lane, const TaskSink* sink);
   /// Drops the lane's queued tasks and abandons its running ones (their results are discarded).
   void terminate(const std::shared_ptr<Lane>& lane);
   bool finished(const Lane& lane);
@@ -109,11 +121,17 @@ class Engine {
   /// Ends every lane, waits for running tasks and sends the workers home.
   void shutdown();
 
+  /// Queues, Manager containers and pipe bookkeeping, served alongside the tasks.
+  ObjectServer& objects() { return objects_; }
+  /// Wakes master threads sleeping in wait_until so they look at their condition again.
+  void notify_waiters();
+
  private:
   struct WorkerSlot {
     int batches_in_flight = 0;
     Clock::time_point busy_since;  // when the batch it is running started, as far as we know
     int lanes = 0;
+    bool running_solo = false;  // a process runs there: queue nothing behind it
     std::deque<Task> targeted;
   };
   struct InFlight {
@@ -137,7 +155,6 @@ class Engine {
   bool worth_prefetching(const Lane& lane, const WorkerSlot& slot, Clock::time_point now) const;
   void finish_task(Lane& lane, int rank, const ResultHeader& result);
   void run_progress_thread();
-  void notify_waiters();
   void wait_sleeping(const std::function<bool()>& done, std::optional<Clock::time_point> deadline);
   static void refuse_wait_in_callback();
 
@@ -150,6 +167,7 @@ class Engine {
   std::mutex state_mutex_;           // lanes, queues, registry
   std::vector<WorkerSlot> workers_;  // indexed by rank; [0] unused
   std::vector<std::shared_ptr<Lane>> lanes_;
+  std::shared_ptr<Lane> process_lane_;
   std::unordered_map<std::uint64_t, InFlight> in_flight_;
   std::size_t rotation_ = 0;
 
@@ -167,6 +185,7 @@ class Engine {
   bool kicked_ = false;  // work was submitted during a long nap
   bool stopping_ = false;
   std::chrono::microseconds max_nap_;
+  ObjectServer objects_;
   std::thread progress_thread_;
 };
 

@@ -4,6 +4,9 @@
 //   master -> worker  Tag::tasks    a batch: [TaskHeader][args bytes] repeated
 //   worker -> master  Tag::results  [ResultHeader][result bytes | ErrorReport] repeated
 //   master -> worker  Tag::stop     empty: leave the service loop
+//   any    -> master  Tag::requests a call on an object the master serves (detail/requests.hpp)
+//   master -> any     Tag::replies  its answer
+//   any    -> any     Tag::pipe     a Connection's message, straight to the rank holding the other end
 #include <mpi.h>
 
 #include <cstdint>
@@ -20,7 +23,7 @@ namespace mpp::detail {
 /// One MPI message carries at most INT_MAX bytes.
 inline constexpr std::size_t max_message_bytes = static_cast<std::size_t>(std::numeric_limits<int>::max());
 
-enum class Tag : int { tasks = 7101, results = 7102, stop = 7103 };
+enum class Tag : int { tasks = 7101, results = 7102, stop = 7103, requests = 7104, replies = 7105, pipe = 7106 };
 
 /// TaskHeader::first_index of a task that is a single call, not items of a map.
 inline constexpr std::uint64_t no_item = ~std::uint64_t{0};

@@ -210,6 +210,8 @@ class Reader {
   std::size_t read_size() { return static_cast<std::size_t>(read<std::uint64_t>()); }
   bool empty() const { return pos_ == end_; }
   const char* position() const { return pos_; }
+  /// The bytes not read yet.
+  std::span<const char> rest() const { return {pos_, static_cast<std::size_t>(end_ - pos_)}; }
   void skip(std::size_t size) {
     require(size);
     pos_ += size;

@@ -1,0 +1,82 @@
+#pragma once
+// The master's server for objects that live in its memory: queues, a Manager's dict/list/value
+// containers and the directory of pipe ends. Items are held as serialized bytes, so one server
+// serves every element type.
+//
+// Calls come from workers as messages (detail/requests.hpp), received by whichever master thread
+// drives the engine's progress, so they are served while the user's code runs or waits; calls
+// made on the master run in place under the same mutex.
+#include <mpi.h>
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+
+#include "mpp/detail/deadline.hpp"
+#include "mpp/detail/requests.hpp"
+
+namespace mpp::detail {
+
+/// One served object. execute() runs one call from `caller` (a rank) with its arguments and
+/// writes the result; it returns false, having written nothing, when the call has to wait for
+/// another one (a get on an empty queue). Failures are thrown as ServedFailure.
+class Served {
+ public:
+  virtual ~Served() = default;
+  virtual bool execute(Op op, int caller, Reader& args, Writer& result) = 0;
+  /// Nothing can use the object any more (both ends of a pipe closed): the server drops it.
+  virtual bool finished() const { return false; }
+};
+
+std::unique_ptr<Served> make_served_queue(std::int64_t maxsize);
+std::unique_ptr<Served> make_served_dict();
+std::unique_ptr<Served> make_served_list(Reader& initial_items);
+std::unique_ptr<Served> make_served_pipe();
+
+class ObjectServer {
+ public:
+  /// `changed` is called after every call that may let a waiting master-side call proceed.
+  ObjectServer(MPI_Comm comm, std::function<void()> changed);
+
+  /// Serves every request waiting from the workers and answers parked calls whose time ran out.
+  /// Called by the thread driving the engine's progress; true if it did anything.
+  bool serve_requests();
+
+  /// Runs a call made on the master. A call that would wait returns Failure::would_block.
+  /// The caller wakes other waiting master threads afterwards (Engine::notify_waiters): this
+  /// may run inside a wait predicate, where waking them here would deadlock.
+  Reply try_call(const Bytes& request);
+
+ private:
+  struct Parked {
+    int rank;
+    Bytes request;
+    std::optional<Clock::time_point> deadline;
+  };
+  struct Entry {
+    std::unique_ptr<Served> object;
+    std::int64_t holders = 1;  // counted objects go when this reaches 0
+    bool counted = false;
+    std::deque<Parked> parked;
+  };
+
+  Reply execute_locked(const Bytes& request, int caller);
+  std::uint64_t create_locked(Op op, Reader& args);
+  void retry_parked_locked(std::uint64_t id);
+  bool expire_parked_locked();
+  void answer(int rank, const Reply& reply);
+
+  MPI_Comm comm_;
+  std::function<void()> changed_;
+  std::mutex mutex_;
+  std::unordered_map<std::uint64_t, Entry> objects_;
+  std::uint64_t next_id_ = 1;
+  std::size_t parked_count_ = 0;
+  Clock::time_point next_expiry_check_{};
+};
+
+}  // namespace mpp::detail

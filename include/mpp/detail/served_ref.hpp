@@ -1,0 +1,46 @@
+#pragma once
+// ServedRef: a handle's counted claim on an object the master serves (a Queue).
+//
+// The object lives while a claim on it exists on any rank, or is on its way to one: sending a
+// handle adds a claim before it leaves (on a worker, a call to the master), the receiving rank
+// adopts it, and the last handle copy holding a claim gives it back. A handle serialized but
+// never received (a cancelled task) keeps its object until the session ends.
+#include <boost/serialization/split_member.hpp>
+#include <cstdint>
+#include <memory>
+
+namespace mpp::detail {
+
+class ServedRef {
+ public:
+  ServedRef() = default;
+  /// Takes over one claim on object `id` (from its creation, or from the rank that sent it).
+  explicit ServedRef(std::uint64_t id);
+
+  std::uint64_t id() const { return claim_ ? claim_->id : 0; }
+
+  template <class Archive>
+  void save(Archive& archive, unsigned) const {
+    const std::uint64_t sent = add_claim();
+    archive << sent;
+  }
+  template <class Archive>
+  void load(Archive& archive, unsigned) {
+    std::uint64_t id = 0;
+    archive >> id;
+    *this = ServedRef(id);
+  }
+  BOOST_SERIALIZATION_SPLIT_MEMBER()
+
+ private:
+  std::uint64_t add_claim() const;
+
+  struct Claim {
+    std::uint64_t id;
+    explicit Claim(std::uint64_t i) : id(i) {}
+    ~Claim();
+  };
+  std::shared_ptr<Claim> claim_;
+};
+
+}  // namespace mpp::detail

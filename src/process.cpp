@@ -1,0 +1,136 @@
+#include "mpp/process.hpp"
+
+#include <atomic>
+#include <cstdio>
+#include <mutex>
+#include <vector>
+
+namespace mpp {
+namespace detail {
+namespace {
+
+thread_local const ProcessContext* running_process = nullptr;
+
+struct DaemonRegistry {
+  std::mutex mutex;
+  std::vector<std::weak_ptr<ProcessState>> started;
+};
+DaemonRegistry& daemons() {
+  static DaemonRegistry registry;
+  return registry;
+}
+
+}  // namespace
+
+ProcessScope::ProcessScope(ProcessContext context) : context_(std::move(context)) { running_process = &context_; }
+ProcessScope::~ProcessScope() { running_process = nullptr; }
+
+const ProcessContext* current_process_context() { return running_process; }
+
+void ProcessState::fail(std::uint64_t, const RemoteError& error) {
+  if (!terminated) {
+    // Python prints a child's traceback on stderr and sets exitcode 1; so do we.
+    std::fprintf(stderr, "Process %s (rank %d on %s) failed:\n%s: %s\n", name.c_str(), error.rank(),
+                 error.host().c_str(), error.type().c_str(), error.message().c_str());
+    std::fflush(stderr);
+  }
+  end(1);
+}
+
+void ProcessState::request_stop(const std::shared_ptr<ProcessState>& self) {
+  if (exitcode != not_ended) return;
+  terminated = true;
+  Engine& engine = Session::current().engine();
+  if (!engine.cancel_queued(engine.process_lane(), self.get())) stop.set(1);
+}
+
+void stop_daemon_processes() {
+  std::vector<std::shared_ptr<ProcessState>> alive;
+  {
+    std::lock_guard lock(daemons().mutex);
+    for (auto& weak : daemons().started)
+      if (auto state = weak.lock()) alive.push_back(std::move(state));
+    daemons().started.clear();
+  }
+  for (auto& state : alive) state->request_stop(state);
+}
+
+}  // namespace detail
+
+bool stop_requested() {
+  const auto* context = detail::running_process;
+  return context && context->stop.get() != 0;
+}
+
+std::string Process::next_name() {
+  static std::atomic<int> created{0};
+  return "Process-" + std::to_string(++created);
+}
+
+void Process::start() {
+  if (started_) throw UsageError("mpp: Process::start: processes can only be started once (" + name() + ")");
+  detail::Engine& engine = Session::current().engine();
+  detail::ProcessContext context{state_->name, state_->stop};
+  auto task = detail::make_task(invoker_, function_, detail::no_item, [&](detail::Writer& out) {
+    out.write(context);
+    out.write_raw(args_.data(), args_.size());
+  });
+  task.sink = state_;
+  std::vector<detail::Task> tasks;
+  tasks.push_back(std::move(task));
+  if (state_->daemon) {
+    std::lock_guard lock(detail::daemons().mutex);
+    std::erase_if(detail::daemons().started, [](const auto& weak) { return weak.expired(); });
+    detail::daemons().started.push_back(state_);
+  }
+  engine.submit(engine.process_lane(), std::move(tasks));
+  started_ = true;
+  args_ = detail::Bytes();
+}
+
+void Process::join() { join_until(std::nullopt); }
+
+bool Process::join_until(std::optional<detail::Clock::time_point> deadline) {
+  require_started("join");
+  return Session::current().engine().wait_until(
+      [state = state_.get()] { return state->exitcode != detail::ProcessState::not_ended; }, deadline);
+}
+
+bool Process::is_alive() const { return started_ && state_->exitcode == detail::ProcessState::not_ended; }
+
+std::optional<int> Process::exitcode() const {
+  const int code = state_->exitcode;
+  if (code == detail::ProcessState::not_ended) return std::nullopt;
+  return code;
+}
+
+std::optional<int> Process::rank() const {
+  const int r = state_->rank;
+  if (r < 0) return std::nullopt;
+  return r;
+}
+
+std::optional<int> Process::pid() const {
+  const auto r = rank();
+  if (!r) return std::nullopt;
+  return Session::current().pid_of(*r);
+}
+
+void Process::set_name(std::string name) { state_->name = std::move(name); }
+
+void Process::set_daemon(bool daemon) {
+  if (started_) throw UsageError("mpp: Process::set_daemon: the daemon flag must be set before start(), as in Python");
+  state_->daemon = daemon;
+}
+
+void Process::terminate() {
+  if (started_) state_->request_stop(state_);
+}
+
+void Process::require_started(const char* method) const {
+  if (!started_)
+    throw UsageError(std::string("mpp: Process::") + method + ": can only " + method +
+                     " a started process; call start() first (" + name() + ")");
+}
+
+}  // namespace mpp
