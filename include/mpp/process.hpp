@@ -38,6 +38,9 @@ namespace detail {
 
 /// What a process's rank needs besides the target's arguments.
 struct ProcessContext {
+  ProcessContext(std::string n, Value<int> s) : name(std::move(n)), stop(std::move(s)) {}
+  explicit ProcessContext(for_loading_t) : stop(for_loading) {}
+
   std::string name;
   Value<int> stop;  // nonzero: terminate() was called
 

@@ -91,7 +91,9 @@ struct ServedFailure : std::runtime_error {
 /// sent as it is.
 class Request {
  public:
-  Request(Op op, std::uint64_t object) : header_{object, -1, op, 1} { out_.write_raw(&header_, sizeof header_); }
+  Request(Op op, std::uint64_t object) : header_{object, -1, op, 1} {
+    out_.bytes().resize(sizeof header_);  // filled in by finish()
+  }
 
   template <class T>
   Request& arg(const T& value) {

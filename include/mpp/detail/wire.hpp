@@ -77,8 +77,11 @@ class Writer {
   explicit Writer(Bytes initial) : bytes_(std::move(initial)) {}
 
   void write_raw(const void* data, std::size_t size) {
-    const char* p = static_cast<const char*>(data);
-    bytes_.insert(bytes_.end(), p, p + size);
+    if (size == 0) return;
+    // resize + memcpy rather than insert: GCC 12 warns falsely about insert's inlined copy.
+    const std::size_t at = bytes_.size();
+    bytes_.resize(at + size);
+    std::memcpy(bytes_.data() + at, data, size);
   }
 
   template <class T>
