@@ -353,16 +353,18 @@ void Engine::notify_waiters() {
   wait_cv_.notify_all();
 }
 
-void Engine::wait_sleeping(const std::function<bool()>& done, std::optional<Clock::time_point> deadline) {
+bool Engine::wait_sleeping(const std::function<bool()>& done, std::optional<Clock::time_point> deadline) {
   std::unique_lock lock(wait_mutex_);
   ++waiters_;
   // The progress thread notifies after every delivery; the timeout is only a safety net.
-  while (!done()) {
+  bool finished = false;
+  while (!(finished = done())) {
     const auto wake = Clock::now() + std::chrono::milliseconds(50);
     if (deadline && *deadline <= Clock::now()) break;
     wait_cv_.wait_until(lock, deadline ? std::min(wake, *deadline) : wake);
   }
   --waiters_;
+  return finished;
 }
 
 void Engine::refuse_wait_in_callback() {

@@ -114,7 +114,8 @@ class Engine {
   void terminate(const std::shared_ptr<Lane>& lane);
   bool finished(const Lane& lane);
 
-  /// Waits until done() holds or the deadline passes; false on timeout.
+  /// Waits until done() holds or the deadline passes; false on timeout. done() is not called
+  /// again after it returned true, so it may take what it waited for.
   template <class Done>
   bool wait_until(Done&& done, std::optional<Clock::time_point> deadline = std::nullopt);
 
@@ -155,7 +156,8 @@ class Engine {
   bool worth_prefetching(const Lane& lane, const WorkerSlot& slot, Clock::time_point now) const;
   void finish_task(Lane& lane, int rank, const ResultHeader& result);
   void run_progress_thread();
-  void wait_sleeping(const std::function<bool()>& done, std::optional<Clock::time_point> deadline);
+  /// done() may act (take a queue item), so it is never called again once it returned true.
+  bool wait_sleeping(const std::function<bool()>& done, std::optional<Clock::time_point> deadline);
   static void refuse_wait_in_callback();
 
   MPI_Comm comm_;
@@ -209,8 +211,7 @@ bool Engine::wait_until(Done&& done, std::optional<Clock::time_point> deadline) 
     }
   }
   // Sleep: the progress thread delivers and wakes us.
-  wait_sleeping(std::function<bool()>(std::ref(done)), deadline);
-  return done();
+  return wait_sleeping(std::function<bool()>(std::ref(done)), deadline);
 }
 
 }  // namespace mpp::detail

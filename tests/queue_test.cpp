@@ -1,0 +1,196 @@
+// Queue and JoinableQueue: FIFO across ranks, timeouts, bounds, the master on either side.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <mpp/mpp.hpp>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+using namespace std::chrono_literals;
+
+namespace {
+
+using Tagged = std::pair<int, int>;  // (producer, sequence number)
+
+void produce(mpp::Queue<Tagged> q, int producer, int count) {
+  for (int i = 0; i < count; ++i) q.put({producer, i});
+}
+
+/// Takes numbers until the sentinel -1 and reports their sum.
+void consume_until_sentinel(mpp::Queue<int> in, mpp::Queue<long> sums) {
+  long sum = 0;
+  for (int x = in.get(); x != -1; x = in.get()) sum += x;
+  sums.put(sum);
+}
+
+void get_with_timeout(mpp::Queue<int> q, mpp::Queue<std::string> report) {
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    q.get(200ms);
+    report.put("got an item");
+  } catch (const mpp::Empty&) {
+    const auto waited = std::chrono::steady_clock::now() - start;
+    report.put(waited >= 200ms ? "empty after the timeout" : "empty too early");
+  }
+}
+
+void put_with_timeout(mpp::Queue<int> full, mpp::Queue<std::string> report) {
+  try {
+    full.put(7, 100ms);
+    report.put("put into a full queue");
+  } catch (const mpp::Full&) {
+    report.put("full");
+  }
+}
+
+void work_and_mark_done(mpp::JoinableQueue<int> tasks, mpp::Value<long> total) {
+  for (;;) {
+    const int x = tasks.get();
+    if (x < 0) {
+      tasks.task_done();
+      return;
+    }
+    std::this_thread::sleep_for(1ms);
+    total.fetch_add(x);
+    tasks.task_done();
+  }
+}
+
+mpp::Queue<int> make_queue_on_worker(int first, int count) {
+  mpp::Queue<int> q;
+  for (int i = 0; i < count; ++i) q.put(first + i);
+  return q;
+}
+
+int workers() { return mpp::Session::current().workers(); }
+
+}  // namespace
+
+TEST(Queue, MasterPutsAndGetsInOrder) {
+  mpp::Queue<std::string> q;
+  EXPECT_TRUE(q.empty());
+  for (int i = 0; i < 100; ++i) q.put("item " + std::to_string(i));
+  EXPECT_EQ(q.qsize(), 100u);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(q.get(), "item " + std::to_string(i));
+  EXPECT_TRUE(q.empty());
+}
+
+TEST(Queue, EmptyGetTimesOutWithEmpty) {
+  mpp::Queue<int> q;
+  EXPECT_THROW(q.get_nowait(), mpp::Empty);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_THROW(q.get(100ms), mpp::Empty);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 100ms);
+}
+
+TEST(Queue, BoundedQueueRefusesWhenFull) {
+  mpp::Queue<int> q(2);
+  q.put(1);
+  q.put_nowait(2);
+  EXPECT_TRUE(q.full());
+  EXPECT_THROW(q.put_nowait(3), mpp::Full);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_THROW(q.put(3, 100ms), mpp::Full);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 100ms);
+  EXPECT_EQ(q.get(), 1);
+  q.put(3);
+  EXPECT_EQ(q.get(), 2);
+  EXPECT_EQ(q.get(), 3);
+}
+
+TEST(Queue, ManyProducerProcessesLoseNothingAndKeepEachOnesOrder) {
+  mpp::Queue<Tagged> q;
+  const int producers = 2 * workers() + 1;  // more processes than workers
+  constexpr int each = 300;
+  std::vector<mpp::Process> processes;
+  for (int p = 0; p < producers; ++p) processes.emplace_back(produce, q, p, each);
+  for (auto& p : processes) p.start();
+  std::map<int, int> next;  // per producer: the sequence number expected next
+  for (int n = 0; n < producers * each; ++n) {
+    const auto [producer, seq] = q.get(30s);
+    ASSERT_EQ(seq, next[producer]) << "producer " << producer;
+    ++next[producer];
+  }
+  for (auto& p : processes) {
+    p.join();
+    EXPECT_EQ(p.exitcode(), 0);
+  }
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(next.size(), static_cast<std::size_t>(producers));
+}
+
+TEST(Queue, MasterFeedsConsumerProcessesThroughABoundedQueue) {
+  mpp::Queue<int> in(3);  // the master waits for room: a bounded queue under contention
+  mpp::Queue<long> sums;
+  const int consumers = workers();
+  std::vector<mpp::Process> processes;
+  for (int c = 0; c < consumers; ++c) processes.emplace_back(consume_until_sentinel, in, sums);
+  for (auto& p : processes) p.start();
+  long expected = 0;
+  for (int x = 1; x <= 2000; ++x) {
+    in.put(x);
+    expected += x;
+  }
+  for (int c = 0; c < consumers; ++c) in.put(-1);
+  long total = 0;
+  for (int c = 0; c < consumers; ++c) total += sums.get(30s);
+  for (auto& p : processes) p.join();
+  EXPECT_EQ(total, expected);
+  EXPECT_LE(in.qsize(), 3u);
+}
+
+TEST(Queue, TimeoutsWorkOnWorkersToo) {
+  mpp::Queue<int> empty;
+  mpp::Queue<int> full(1);
+  full.put(1);
+  mpp::Queue<std::string> report;
+  mpp::Process getter(get_with_timeout, empty, report);
+  getter.start();
+  EXPECT_EQ(report.get(30s), "empty after the timeout");
+  mpp::Process putter(put_with_timeout, full, report);
+  putter.start();
+  EXPECT_EQ(report.get(30s), "full");
+  getter.join();
+  putter.join();
+  EXPECT_EQ(full.qsize(), 1u);  // the refused item did not sneak in later
+}
+
+TEST(Queue, ClosedHandleRefusesPutAndGet) {
+  mpp::Queue<int> q;
+  mpp::Queue<int> copy = q;
+  q.put(1);
+  q.close();
+  EXPECT_THROW(q.put(2), mpp::UsageError);
+  EXPECT_THROW(copy.get(), mpp::UsageError);  // copies on this rank share the close
+}
+
+TEST(Queue, AQueueMadeOnAWorkerComesBackWithItsItems) {
+  mpp::Pool pool(1);
+  mpp::Queue<int> q = pool.apply(make_queue_on_worker, 10, 5);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(q.get(10s), 10 + i);
+  q.put(99);  // still served after the worker's own handle is gone
+  EXPECT_EQ(q.get(), 99);
+}
+
+TEST(JoinableQueue, JoinWaitsUntilEveryItemIsDone) {
+  mpp::JoinableQueue<int> tasks;
+  mpp::Value<long> total(0);
+  std::vector<mpp::Process> processes;
+  for (int w = 0; w < workers(); ++w) processes.emplace_back(work_and_mark_done, tasks, total);
+  for (auto& p : processes) p.start();
+  long expected = 0;
+  for (int x = 1; x <= 100; ++x) {
+    tasks.put(x);
+    expected += x;
+  }
+  tasks.join();  // returns only after the last task_done(), so the total is complete
+  EXPECT_EQ(total.get(), expected);
+  for (int w = 0; w < workers(); ++w) tasks.put(-1);
+  for (auto& p : processes) p.join();
+  EXPECT_THROW(tasks.task_done(), mpp::UsageError);  // more task_done() calls than items
+}
