@@ -272,7 +272,8 @@ std::vector<Task> Engine::take_batch(int rank, bool prefetch) {
   for (std::size_t k = 0; k < lanes_.size() && batch.empty(); ++k) {
     Lane& lane = *lanes_[(rotation_ + k) % lanes_.size()];
     if (lane.pending.empty() || std::find(lane.ranks.begin(), lane.ranks.end(), rank) == lane.ranks.end()) continue;
-    if (prefetch && (lane.solo || workers_[rank].running_solo || !worth_prefetching(lane, workers_[rank], Clock::now())))
+    if (prefetch &&
+        (lane.solo || workers_[rank].running_solo || !worth_prefetching(lane, workers_[rank], Clock::now())))
       continue;
     if (lane.pending.front().whole_batch || !lane.tiny_tasks()) {
       batch.push_back(std::move(lane.pending.front()));

@@ -93,7 +93,8 @@ Reply ObjectServer::execute_locked(const Bytes& request, int caller) {
           return reply;
         case Op::drop:
           parked_count_ -= entry.parked.size();
-          for (auto& parked : entry.parked) answer(parked.rank, failure_reply(Failure::gone, "mpp: the Manager was shut down"));
+          for (auto& parked : entry.parked)
+            answer(parked.rank, failure_reply(Failure::gone, "mpp: the Manager was shut down"));
           objects_.erase(it);
           return reply;
         default:
@@ -191,9 +192,9 @@ void ObjectServer::answer(int rank, const Reply& reply) {
   out.write_raw(&header, sizeof header);
   out.write_raw(reply.result.data(), reply.result.size());
   // The caller is waiting for exactly this message, so a blocking send completes promptly.
-  check_mpi(MPI_Send(out.bytes().data(), static_cast<int>(out.size()), MPI_BYTE, rank, static_cast<int>(Tag::replies),
-                     comm_),
-            "MPI_Send");
+  check_mpi(
+      MPI_Send(out.bytes().data(), static_cast<int>(out.size()), MPI_BYTE, rank, static_cast<int>(Tag::replies), comm_),
+      "MPI_Send");
 }
 
 }  // namespace mpp::detail

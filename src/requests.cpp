@@ -35,9 +35,9 @@ Reply exchange_with_master(Bytes& message, bool wants_reply) {
   const Session& session = Session::current();
   const MPI_Comm comm = session.communicator();
   std::lock_guard lock(worker_call_mutex());
-  check_mpi(MPI_Send(message.data(), static_cast<int>(message.size()), MPI_BYTE, 0, static_cast<int>(Tag::requests),
-                     comm),
-            "MPI_Send");
+  check_mpi(
+      MPI_Send(message.data(), static_cast<int>(message.size()), MPI_BYTE, 0, static_cast<int>(Tag::requests), comm),
+      "MPI_Send");
   if (!wants_reply) return {};
   Backoff backoff(std::chrono::microseconds(100), std::chrono::microseconds(10), std::chrono::milliseconds(2));
   SharedSpace& space = shared_space();

@@ -65,9 +65,9 @@ class PipeEnd {
   bool readable_;
   bool writable_;
   mutable std::mutex mutex_;
-  bool held_ = false;     // this rank holds the end (claimed it at the master)
-  bool closed_ = false;   // close() was called here
-  int peer_rank_ = -1;    // the rank holding the other end, once known
+  bool held_ = false;    // this rank holds the end (claimed it at the master)
+  bool closed_ = false;  // close() was called here
+  int peer_rank_ = -1;   // the rank holding the other end, once known
 };
 
 }  // namespace detail

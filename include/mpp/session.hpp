@@ -68,7 +68,7 @@ class Session {
   int size_ = 0;
   int nodes_ = 1;
   std::string host_;
-  std::vector<int> pids_;  // on the master: every rank's process id
+  std::vector<int> pids_;                        // on the master: every rank's process id
   std::unique_ptr<detail::SharedSpace> shared_;  // Value, Array, Lock, ... live here
   std::unique_ptr<detail::Engine> engine_;
 };
