@@ -61,7 +61,7 @@ bool ObjectServer::serve_requests() {
     std::lock_guard lock(mutex_);
     did |= expire_parked_locked();
   }
-  if (did) changed_();
+  if (did && local_waiters_ > 0) changed_();
   return did;
 }
 

@@ -59,7 +59,11 @@ Reply call(Request& request, std::optional<Clock::time_point> deadline, bool now
       reply = engine.objects().try_call(message);
       return reply.failure != Failure::would_block;
     };
-    const bool done = nowait ? attempt() : engine.wait_until(attempt, deadline);
+    bool done = attempt();
+    if (!done && !nowait) {
+      ObjectServer::LocalWait waiting(engine.objects());
+      done = engine.wait_until(attempt, deadline);
+    }
     engine.notify_waiters();  // the call may have made room or an item for another master thread
     if (!done) reply = Reply{Failure::timed_out, {}};
     return reply;

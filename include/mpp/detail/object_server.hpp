@@ -8,6 +8,7 @@
 // made on the master run in place under the same mutex.
 #include <mpi.h>
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -39,12 +40,25 @@ std::unique_ptr<Served> make_served_pipe();
 
 class ObjectServer {
  public:
-  /// `changed` is called after every call that may let a waiting master-side call proceed.
+  /// `changed` is called after served requests while a master thread waits for a call (LocalWait).
   ObjectServer(MPI_Comm comm, std::function<void()> changed);
 
   /// Serves every request waiting from the workers and answers parked calls whose time ran out.
   /// Called by the thread driving the engine's progress; true if it did anything.
   bool serve_requests();
+
+  /// A master thread waits for a call to proceed: from now on every served request wakes the
+  /// master's waiters (otherwise they sleep through the workers' traffic undisturbed).
+  class LocalWait {
+   public:
+    explicit LocalWait(ObjectServer& server) : server_(server) { ++server_.local_waiters_; }
+    ~LocalWait() { --server_.local_waiters_; }
+    LocalWait(const LocalWait&) = delete;
+    LocalWait& operator=(const LocalWait&) = delete;
+
+   private:
+    ObjectServer& server_;
+  };
 
   /// Runs a call made on the master. A call that would wait returns Failure::would_block.
   /// The caller wakes other waiting master threads afterwards (Engine::notify_waiters): this
@@ -72,6 +86,7 @@ class ObjectServer {
 
   MPI_Comm comm_;
   std::function<void()> changed_;
+  std::atomic<int> local_waiters_{0};
   std::mutex mutex_;
   std::unordered_map<std::uint64_t, Entry> objects_;
   std::uint64_t next_id_ = 1;
