@@ -1,6 +1,7 @@
 #include "mpp/detail/engine.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <iostream>
 #include <limits>
@@ -18,6 +19,7 @@ constexpr int max_batches_in_flight = 2;  // one running, one waiting: a worker 
 constexpr std::size_t max_tasks_per_batch = 512;
 constexpr std::size_t max_batch_bytes = std::size_t{64} << 20;  // joined tasks stay far below max_message_bytes
 constexpr std::chrono::microseconds long_nap(1000);             // naps this long are cut short by a submit
+constexpr auto starving_after = std::chrono::seconds(10);       // processes stuck this long get a warning
 
 }  // namespace
 
@@ -251,6 +253,7 @@ void Engine::finish_task(Lane& lane, int rank, const ResultHeader& result) {
     if (result.last_of_batch) {
       auto& slot = workers_[rank];
       --slot.batches_in_flight;
+      if (slot.running_solo) processes_last_moved_ = Clock::now();
       slot.running_solo = false;
       slot.busy_since = Clock::now();  // a queued batch, if any, starts now
     }
@@ -321,7 +324,10 @@ bool Engine::dispatch() {
         for (auto& task : batch) {
           const std::uint64_t id = next_task_id_++;
           std::memcpy(task.wire.data(), &id, sizeof id);  // TaskHeader::id is the first field
-          if (task.lane->solo) slot.running_solo = true;
+          if (task.lane->solo) {
+            slot.running_solo = true;
+            processes_last_moved_ = Clock::now();
+          }
           task.sink->dispatched(task.first_index, static_cast<int>(rank));
           in_flight_.emplace(id, InFlight{std::move(task.sink), std::move(task.lane), task.first_index, false});
         }
@@ -338,6 +344,7 @@ bool Engine::dispatch() {
       }
     }
   }
+  warn_if_processes_starve();
   for (auto& [rank, bytes] : messages) {
     sends_.push_back(Send{MPI_REQUEST_NULL, std::move(bytes)});
     auto& send = sends_.back();
@@ -346,6 +353,30 @@ bool Engine::dispatch() {
               "MPI_Isend");
   }
   return !messages.empty();
+}
+
+/// Processes wait for a free worker while every worker runs a process that does not end: most
+/// likely those wait for the ones not started (producers on a full queue whose consumers have
+/// no rank). Python would run them all at once; here each needs a rank, so say so, once.
+void Engine::warn_if_processes_starve() {
+  int running = 0;
+  std::size_t waiting = 0;
+  {
+    std::lock_guard lock(state_mutex_);
+    if (warned_starving_ || !process_lane_ || process_lane_->pending.empty()) return;
+    if (Clock::now() - processes_last_moved_ < starving_after) return;
+    for (const auto& slot : workers_) running += slot.running_solo ? 1 : 0;
+    if (running < worker_count()) return;
+    waiting = process_lane_->pending.size();
+    warned_starving_ = true;
+  }
+  std::fprintf(stderr,
+               "mpp: warning: %zu process(es) have waited %lld s for a worker rank while all %d workers run "
+               "processes that have not ended. If those wait for the ones not started (a producer on a full "
+               "queue, a consumer with no producer running), this job cannot go on: each process that must run "
+               "at the same time as others needs its own rank; launch with at least %zu ranks.\n",
+               waiting, static_cast<long long>(starving_after.count()), running,
+               static_cast<std::size_t>(running) + waiting + 1);
 }
 
 void Engine::notify_waiters() {

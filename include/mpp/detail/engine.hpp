@@ -154,6 +154,7 @@ class Engine {
   void deliver_message(int source, const Bytes& message);
   std::vector<Task> take_batch(int rank, bool prefetch);
   bool worth_prefetching(const Lane& lane, const WorkerSlot& slot, Clock::time_point now) const;
+  void warn_if_processes_starve();
   void finish_task(Lane& lane, int rank, const ResultHeader& result);
   void run_progress_thread();
   /// done() may act (take a queue item), so it is never called again once it returned true.
@@ -170,6 +171,8 @@ class Engine {
   std::vector<WorkerSlot> workers_;  // indexed by rank; [0] unused
   std::vector<std::shared_ptr<Lane>> lanes_;
   std::shared_ptr<Lane> process_lane_;
+  Clock::time_point processes_last_moved_;  // a process reached a worker or ended
+  bool warned_starving_ = false;
   std::unordered_map<std::uint64_t, InFlight> in_flight_;
   std::size_t rotation_ = 0;
 
