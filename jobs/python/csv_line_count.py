@@ -4,7 +4,8 @@ import csv
 import multiprocessing
 import os
 import sys
-import tempfile
+
+from demo_files import make_demo_files
 
 
 def get_lines_count(path, data):
@@ -12,16 +13,6 @@ def get_lines_count(path, data):
         csv_reader = csv.reader(data_csv)
         for _ in csv_reader:
             data.value += 1
-
-
-def make_demo_files():
-    folder = os.path.join(tempfile.gettempdir(), "mpp-csv-demo-py")
-    os.makedirs(folder, exist_ok=True)
-    for n, lines in enumerate([3150, 3134, 3127, 3123, 3117]):
-        with open(os.path.join(folder, f"sz00204{n}.csv"), "w") as f:
-            for i in range(lines):
-                f.write(f"2020-01-{i % 28 + 1:02d},{i},{i * 0.5:.2f}\n")
-    return folder
 
 
 if __name__ == '__main__':
