@@ -344,7 +344,7 @@ bool Engine::dispatch() {
       }
     }
   }
-  warn_if_processes_starve();
+  if (messages.empty()) warn_if_processes_starve();  // only when nothing moves
   for (auto& [rank, bytes] : messages) {
     sends_.push_back(Send{MPI_REQUEST_NULL, std::move(bytes)});
     auto& send = sends_.back();

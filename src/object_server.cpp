@@ -57,7 +57,7 @@ bool ObjectServer::serve_requests() {
       std::fprintf(stderr, "mpp: a call from rank %d that expects no answer failed: %s\n", rank, message.c_str());
     }
   }
-  {
+  if (parked_count_ > 0) {
     std::lock_guard lock(mutex_);
     did |= expire_parked_locked();
   }

@@ -90,7 +90,7 @@ class ObjectServer {
   std::mutex mutex_;
   std::unordered_map<std::uint64_t, Entry> objects_;
   std::uint64_t next_id_ = 1;
-  std::size_t parked_count_ = 0;
+  std::atomic<std::size_t> parked_count_{0};  // read unlocked to skip the expiry scan
   Clock::time_point next_expiry_check_{};
 };
 
