@@ -59,10 +59,6 @@ Inbox& inbox() {
   return instance;
 }
 
-Backoff waiting_backoff() {
-  return Backoff(std::chrono::microseconds(100), std::chrono::microseconds(10), std::chrono::milliseconds(2));
-}
-
 }  // namespace
 
 std::shared_ptr<PipeEnd> PipeEnd::on_this_rank(std::uint64_t pipe, std::uint8_t end, bool readable, bool writable) {
@@ -183,7 +179,7 @@ bool PipeEnd::poll(std::optional<Clock::time_point> deadline) {
   take();
   const MPI_Comm comm = Session::current().communicator();
   SharedSpace& space = shared_space();
-  auto backoff = waiting_backoff();
+  auto backoff = message_backoff();
   for (;;) {
     inbox().drain(comm);
     {

@@ -29,8 +29,7 @@ Reply parse_reply(const Bytes& message) {
   return reply;
 }
 
-/// Sends a call to the master and, if it wants one, waits for its answer: spinning briefly
-/// (an answer usually comes within microseconds), then polling less and less often.
+/// Sends a call to the master and, if it wants one, waits for its answer.
 Reply exchange_with_master(Bytes& message, bool wants_reply) {
   const Session& session = Session::current();
   const MPI_Comm comm = session.communicator();
@@ -39,7 +38,7 @@ Reply exchange_with_master(Bytes& message, bool wants_reply) {
       MPI_Send(message.data(), static_cast<int>(message.size()), MPI_BYTE, 0, static_cast<int>(Tag::requests), comm),
       "MPI_Send");
   if (!wants_reply) return {};
-  Backoff backoff(std::chrono::microseconds(100), std::chrono::microseconds(10), std::chrono::milliseconds(2));
+  Backoff backoff = message_backoff();
   SharedSpace& space = shared_space();
   Bytes answer;
   while (!try_receive(comm, 0, static_cast<int>(Tag::replies), answer)) {

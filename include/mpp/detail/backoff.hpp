@@ -46,4 +46,10 @@ class Backoff {
   Clock::time_point last_activity_;
 };
 
+/// How a rank waits for a message another rank sends on request (a reply, a pipe message):
+/// tightly for 100 us, since an answer usually comes within microseconds, then ever less often.
+inline Backoff message_backoff() {
+  return Backoff(std::chrono::microseconds(100), std::chrono::microseconds(10), std::chrono::milliseconds(2));
+}
+
 }  // namespace mpp::detail
