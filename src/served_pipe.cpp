@@ -27,12 +27,14 @@ class ServedPipe final : public Served {
       case Op::pipe_send: {
         auto message = args.read<std::string>();  // [eof flag][payload]
         const bool eof = !message.empty() && message.front() != 0;
-        if (end.closed) {
-          if (eof) return result.write(-1), true;
+        if (end.closed && !eof)
           throw ServedFailure(Failure::broken_pipe, "mpp: Connection::send: the other end of the pipe is closed");
+        if (end.closed) {
+          result.write(-1);  // both ends closed: nobody is left to hear the EOF
+        } else {
+          if (end.rank < 0) end.mailbox.push_back(std::move(message));
+          result.write(end.rank);  // >= 0: the sender sends this and the rest straight to that rank
         }
-        if (end.rank < 0) end.mailbox.push_back(std::move(message));
-        result.write(end.rank);  // >= 0: the sender sends this and the rest straight to that rank
         return true;
       }
       case Op::pipe_close:
