@@ -21,9 +21,7 @@ void get_lines_count(std::string path, mpp::Value<int> data) {
 int main(int argc, char** argv) {
   mpp::Session session(argc, argv);
   const fs::path folder = argc > 1 ? fs::path(argv[1]) : jobs::make_demo_files();
-  std::vector<std::string> filename_list;
-  for (const auto& entry : fs::directory_iterator(folder)) filename_list.push_back(entry.path().filename());
-  std::sort(filename_list.begin(), filename_list.end());
+  const auto filename_list = jobs::sorted_file_names(folder);
 
   std::vector<mpp::Process> p_list;
   std::vector<mpp::Value<int>> data_list;

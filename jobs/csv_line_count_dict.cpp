@@ -22,9 +22,7 @@ void get_lines_count(std::string path, mpp::DictProxy<std::string, int> my_dict)
 int main(int argc, char** argv) {
   mpp::Session session(argc, argv);
   const fs::path folder = argc > 1 ? fs::path(argv[1]) : jobs::make_demo_files();
-  std::vector<std::string> filename_list;
-  for (const auto& entry : fs::directory_iterator(folder)) filename_list.push_back(entry.path().filename());
-  std::sort(filename_list.begin(), filename_list.end());
+  const auto filename_list = jobs::sorted_file_names(folder);
 
   std::vector<mpp::Process> p_list;
   mpp::Manager m;

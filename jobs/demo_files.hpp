@@ -1,10 +1,12 @@
 #pragma once
 // The seed's five CSV files (3150, 3134, 3127, 3123, 3117 lines), written once to a temp folder
 // for the line-count jobs; jobs/python/demo_files.py writes the same for the Python twins.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <string>
+#include <vector>
 
 namespace jobs {
 
@@ -19,6 +21,14 @@ inline std::filesystem::path make_demo_files() {
           << std::setprecision(2) << i * 0.5 << '\n';
   }
   return folder;
+}
+
+/// The names of the files in `folder`, sorted.
+inline std::vector<std::string> sorted_file_names(const std::filesystem::path& folder) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(folder)) names.push_back(entry.path().filename());
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 }  // namespace jobs

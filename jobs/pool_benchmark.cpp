@@ -10,7 +10,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <map>
 #include <mpp/mpp.hpp>
 #include <numeric>
@@ -57,19 +56,11 @@ double cpu_seconds() {
 
 int main(int argc, char** argv) {
   mpp::Session session(argc, argv);
-  bool quick = false;
-  bool strict = false;
-  bool with_python = true;
-  std::string python = "/usr/bin/python3";
-  for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--quick")) quick = true;
-    if (!std::strcmp(argv[i], "--no-python")) with_python = false;
-    if (!std::strcmp(argv[i], "--strict")) strict = true;
-    if (!std::strcmp(argv[i], "--python") && i + 1 < argc) python = argv[++i];
-  }
+  const auto options = jobs::BenchmarkOptions::parse(argc, argv);
+  const bool quick = options.quick;
+  const bool strict = options.strict;
   // The baseline runs first, while the mpp workers sleep in their idle back-off.
-  const auto py = with_python ? jobs::run_python_baseline(python, "pool_benchmark.py", quick ? "--quick" : "")
-                              : std::map<std::string, double>{};
+  const auto py = options.python_baseline("pool_benchmark.py");
 
   mpp::Pool pool;
   const int workers = pool.size();

@@ -8,7 +8,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <map>
 #include <mpp/mpp.hpp>
 #include <string>
@@ -81,16 +80,10 @@ double dict_sets_per_s(long sets) {
 
 int main(int argc, char** argv) {
   mpp::Session session(argc, argv);
-  bool quick = false;
-  bool with_python = true;
-  for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--quick")) quick = true;
-    if (!std::strcmp(argv[i], "--no-python")) with_python = false;
-  }
+  const auto options = jobs::BenchmarkOptions::parse(argc, argv);
+  const bool quick = options.quick;
   if (session.workers() < 2) throw mpp::UsageError("process_benchmark needs 2 workers: mpirun -np 3");
-  const auto py = with_python
-                      ? jobs::run_python_baseline("/usr/bin/python3", "process_benchmark.py", quick ? "--quick" : "")
-                      : std::map<std::string, double>{};
+  const auto py = options.python_baseline("process_benchmark.py");
   auto python = [&py](const char* key) { return py.count(key) ? py.at(key) : NAN; };
 
   const double queue = queue_items_per_s(quick ? 20'000 : 200'000);

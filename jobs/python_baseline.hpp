@@ -25,4 +25,31 @@ inline std::map<std::string, double> run_python_baseline(const std::string& pyth
   return figures;
 }
 
+/// The command line every benchmark job takes: --quick (a smaller run), --no-python (skip the
+/// baseline), --strict (exit 1 when a target is missed), --python PATH (the interpreter).
+struct BenchmarkOptions {
+  bool quick = false;
+  bool with_python = true;
+  bool strict = false;
+  std::string python = "/usr/bin/python3";
+
+  static BenchmarkOptions parse(int argc, char** argv) {
+    BenchmarkOptions options;
+    for (int i = 1; i < argc; ++i) {
+      const std::string arg = argv[i];
+      if (arg == "--quick") options.quick = true;
+      if (arg == "--no-python") options.with_python = false;
+      if (arg == "--strict") options.strict = true;
+      if (arg == "--python" && i + 1 < argc) options.python = argv[++i];
+    }
+    return options;
+  }
+
+  /// The figures of jobs/python/<script> run the same way (none with --no-python).
+  std::map<std::string, double> python_baseline(const std::string& script) const {
+    if (!with_python) return {};
+    return run_python_baseline(python, script, quick ? "--quick" : "");
+  }
+};
+
 }  // namespace jobs

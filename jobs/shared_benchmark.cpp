@@ -6,7 +6,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <map>
 #include <mpp/mpp.hpp>
 #include <mutex>
@@ -59,15 +58,9 @@ double rate_from_two_workers(mpp::Pool& pool, F f, long n) {
 
 int main(int argc, char** argv) {
   mpp::Session session(argc, argv);
-  bool quick = false;
-  bool with_python = true;
-  for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--quick")) quick = true;
-    if (!std::strcmp(argv[i], "--no-python")) with_python = false;
-  }
-  const auto py = with_python
-                      ? jobs::run_python_baseline("/usr/bin/python3", "shared_benchmark.py", quick ? "--quick" : "")
-                      : std::map<std::string, double>{};
+  const auto options = jobs::BenchmarkOptions::parse(argc, argv);
+  const bool quick = options.quick;
+  const auto py = options.python_baseline("shared_benchmark.py");
   const char* force = std::getenv("MPP_FORCE_RMA");
   const bool rma = force && std::string(force) == "1";
   mpp::Pool pool(2);
