@@ -189,22 +189,24 @@ class ListProxy : public detail::Proxy {
   }
 };
 
-/// Python's manager.Value(typecode, value) for any sendable T: get() and set().
+/// Python's manager.Value(typecode, value) for any sendable T: get() and set(). Served as a
+/// one-element list.
 template <class T>
-class ValueProxy : public detail::Proxy {
+class ValueProxy {
  public:
-  using Proxy::Proxy;
+  ValueProxy() = default;
+  explicit ValueProxy(std::uint64_t id) : element_(id) {}
 
-  T get() const {
-    auto r = request(detail::Op::list_at);
-    r.arg(std::int64_t{0});
-    return detail::decode<T>(run(r).reader().template read<std::string>());
+  T get() const { return element_.at(0); }
+  void set(const T& value) { element_.set(0, value); }
+
+  template <class Archive>
+  void serialize(Archive& archive, unsigned) {
+    archive& element_;
   }
-  void set(const T& value) {
-    auto r = request(detail::Op::list_set);
-    r.arg(std::int64_t{0}).arg(detail::encode(value));
-    run(r);
-  }
+
+ private:
+  ListProxy<T> element_;
 };
 
 class Manager {
