@@ -43,7 +43,7 @@ bool ObjectServer::serve_requests() {
         reply = failure_reply(Failure::timed_out, "");
       } else {
         std::optional<Clock::time_point> deadline;
-        if (header.timeout_ns > 0) deadline = Clock::now() + std::chrono::nanoseconds(header.timeout_ns);
+        if (header.timeout_ns > 0) deadline = deadline_after(std::chrono::nanoseconds(header.timeout_ns));
         objects_.at(header.object).parked.push_back(Parked{rank, std::move(request), deadline});
         ++parked_count_;
         request = Bytes();

@@ -1,7 +1,10 @@
 // Pool::map and Pool::starmap: order, chunking, input ranges, payload types and sizes.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
+#include <chrono>
+#include <limits>
 #include <list>
 #include <map>
 #include <mpp/mpp.hpp>
@@ -69,6 +72,30 @@ TEST(PoolMap, EveryChunksizeGivesTheSameResult) {
   std::vector<int> expected;
   for (int x : xs) expected.push_back(x * x);
   for (std::size_t chunksize : {1, 2, 7, 64, 999, 1000, 5000}) EXPECT_EQ(pool.map(square, xs, chunksize), expected);
+}
+
+TEST(PoolMap, ChunksizesBeyondTheInputAreOneChunk) {
+  mpp::Pool pool;
+  const auto xs = iota_vector(100);
+  std::vector<int> expected;
+  for (int x : xs) expected.push_back(x * x);
+  const std::size_t huge = std::numeric_limits<std::size_t>::max();
+  for (std::size_t chunksize : {huge, huge / 2, huge - 98}) {
+    EXPECT_EQ(pool.map(square, xs, chunksize), expected);
+    EXPECT_EQ(pool.map_async(square, xs, chunksize).get(std::chrono::seconds(60)), expected);
+    std::vector<int> in_order;
+    for (int y : pool.imap(square, xs, chunksize)) in_order.push_back(y);
+    EXPECT_EQ(in_order, expected);
+    std::vector<int> any_order;
+    for (int y : pool.imap_unordered(square, xs, chunksize)) any_order.push_back(y);
+    std::ranges::sort(any_order);
+    EXPECT_EQ(any_order, expected);
+  }
+  const std::vector<std::tuple<int, int>> pairs{{1, 2}, {3, 4}};
+  EXPECT_EQ(pool.starmap(add, pairs, huge), (std::vector<int>{3, 7}));
+  EXPECT_EQ(pool.starmap_async(add, pairs, huge).get(std::chrono::seconds(60)), (std::vector<int>{3, 7}));
+  EXPECT_TRUE(pool.map(square, std::vector<int>{}, huge).empty());
+  EXPECT_THROW(pool.map_async(square, xs, -1), std::invalid_argument);
 }
 
 TEST(PoolMap, EmptyInputGivesEmptyOutput) {

@@ -14,6 +14,7 @@
 #include <iterator>
 #include <memory>
 #include <ranges>
+#include <stdexcept>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -108,6 +109,11 @@ class Pool {
  private:
   enum class State { running, closed, terminated, joined };
 
+  /// A chunksize larger than the input is one chunk (and chunk arithmetic cannot wrap).
+  static std::size_t fitted_chunksize(std::size_t items, std::size_t chunksize) {
+    return std::min(chunksize, std::max<std::size_t>(items, 1));
+  }
+
   /// A submitted map-style job: its shared state, waited on or wrapped as an AsyncResult.
   template <class Output>
   struct MapJob {
@@ -164,7 +170,7 @@ class Pool {
   void require_running(const char* method) const;
   void run_initializers(std::vector<AsyncResult<void>> results);
 
-  detail::Engine& engine_;
+  detail::SessionPtr<detail::Engine> engine_;
   std::shared_ptr<detail::Lane> lane_;
   State state_ = State::running;
 };
@@ -209,8 +215,8 @@ AsyncResult<R> Pool::submit_apply(F f, detail::Callbacks<R> callbacks, int targe
   task.target_rank = target_rank;
   std::vector<detail::Task> tasks;
   tasks.push_back(std::move(task));
-  engine_.submit(lane_, std::move(tasks));
-  return AsyncResult<R>(std::move(state), engine_);
+  engine_->submit(lane_, std::move(tasks));
+  return AsyncResult<R>(std::move(state), *engine_);
 }
 
 template <class Item, detail::Invoker invoker, class F, class Xs>
@@ -253,6 +259,8 @@ auto Pool::map_job(F f, Xs& xs, Options&&... options) {
     detail::Callbacks<Output> callbacks;
     auto take_option = [&]<class Option>(Option&& option) {
       if constexpr (std::integral<std::remove_cvref_t<Option>>) {
+        if (std::cmp_less(option, 0))
+          throw std::invalid_argument("mpp: map chunksize must be 1 or more (0 chooses one)");
         chunksize = static_cast<std::size_t>(option);
       } else {
         callbacks.set(std::forward<Option>(option));
@@ -261,16 +269,16 @@ auto Pool::map_job(F f, Xs& xs, Options&&... options) {
     (take_option(std::forward<Options>(options)), ...);
 
     const auto items = static_cast<std::size_t>(std::ranges::distance(xs));
-    if (chunksize == 0) chunksize = default_chunksize(items, size());
+    chunksize = chunksize == 0 ? default_chunksize(items, size()) : fitted_chunksize(items, chunksize);
     const std::size_t chunks = (items + chunksize - 1) / chunksize;
     auto state = std::make_shared<detail::ResultState<Output>>();
     auto sink = std::make_shared<detail::MapSink<typename Types::Result>>(state, std::move(callbacks), items, chunks);
     if (items == 0) {
       sink->finish_empty();
     } else {
-      engine_.submit(lane_, make_chunks<Item, &detail::invoke_map<F, Item, Star>>(f, xs, items, chunksize, sink));
+      engine_->submit(lane_, make_chunks<Item, &detail::invoke_map<F, Item, Star>>(f, xs, items, chunksize, sink));
     }
-    return MapJob<Output>{std::move(state), &engine_};
+    return MapJob<Output>{std::move(state), &*engine_};
   }
 }
 
@@ -288,9 +296,10 @@ auto Pool::imap_job(F f, Xs& xs, std::size_t chunksize, bool ordered) {
     require_running(ordered ? "imap" : "imap_unordered");
     if (chunksize == 0) throw std::invalid_argument("mpp: imap chunksize must be at least 1");
     const auto items = static_cast<std::size_t>(std::ranges::distance(xs));
+    chunksize = fitted_chunksize(items, chunksize);
     auto stream = std::make_shared<detail::ImapStream<R>>(ordered, items, chunksize);
-    engine_.submit(lane_, make_chunks<Item, &detail::invoke_map<F, Item, false>>(f, xs, items, chunksize, stream));
-    return ImapResult<R>(std::move(stream), engine_);
+    engine_->submit(lane_, make_chunks<Item, &detail::invoke_map<F, Item, false>>(f, xs, items, chunksize, stream));
+    return ImapResult<R>(std::move(stream), *engine_);
   }
 }
 
