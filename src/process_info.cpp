@@ -2,10 +2,10 @@
 
 #include <unistd.h>
 
-#include <cstdlib>
 #include <string>
 #include <thread>
 
+#include "mpp/detail/settings.hpp"
 #include "mpp/errors.hpp"
 #include "mpp/process.hpp"
 #include "mpp/session.hpp"
@@ -31,10 +31,9 @@ ProcessInfo current_process() {
 }
 
 int cpu_count() {
-  if (const char* slurm = std::getenv("SLURM_CPUS_ON_NODE")) {
-    const int n = std::atoi(slurm);
-    if (n > 0) return n;
-  }
+  constexpr int unset = 0;
+  if (const auto slurm = detail::env_integer("SLURM_CPUS_ON_NODE", unset, 1, 1 << 20); slurm != unset)
+    return static_cast<int>(slurm);
   // Like os.cpu_count(): the node's cores, not this rank's binding (mpirun binds ranks to cores).
   return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
