@@ -7,19 +7,20 @@ namespace mpp {
 
 Pool::Pool() : Pool(Session::current().workers()) {}
 
-Pool::Pool(int processes) : engine_(Session::current().engine()) {
-  const int workers = engine_.worker_count();
+Pool::Pool(int processes) : engine_(Session::current().engine(), "this Pool") {
+  const int workers = engine_->worker_count();
   if (processes < 1) throw std::invalid_argument("mpp: Pool(processes) needs processes >= 1");
   if (processes > workers)
     throw std::invalid_argument("mpp: Pool(" + std::to_string(processes) + ") asks for more workers than the " +
                                 std::to_string(workers) + " this job has; launch with `mpirun -np " +
                                 std::to_string(processes + 1) + "` (one master plus the workers)");
-  lane_ = engine_.open_lane(processes);
+  lane_ = engine_->open_lane(processes);
 }
 
 Pool::~Pool() {
+  if (!engine_.alive()) return;  // the session ended first: its engine took the lane down with it
   if (state_ != State::joined) terminate();
-  engine_.close_lane(*lane_);
+  engine_->close_lane(*lane_);
 }
 
 void Pool::close() {
@@ -28,13 +29,13 @@ void Pool::close() {
 
 void Pool::terminate() {
   if (state_ == State::joined) return;
-  engine_.terminate(lane_);
+  engine_->terminate(lane_);
   state_ = State::terminated;
 }
 
 void Pool::join() {
   if (state_ == State::running) throw UsageError("mpp: Pool::join() needs close() or terminate() first, as in Python");
-  engine_.wait_until([this] { return engine_.finished(*lane_); });
+  engine_->wait_until([this] { return engine_->finished(*lane_); });
   state_ = State::joined;
 }
 

@@ -13,11 +13,12 @@ std::uint64_t ServedRef::add_claim() const {
 }
 
 ServedRef::Claim::~Claim() {
+  if (!session.alive()) return;  // the session ended, and its objects with it
   try {
     Request release(Op::release, id);
     post_master(release);
   } catch (...) {
-    // The session has ended (its objects with it), or MPI failed: nothing left to give back.
+    // MPI failed: nothing left to give back to.
   }
 }
 

@@ -9,7 +9,7 @@ SharedBlock::SharedBlock(std::size_t payload_bytes) {
 }
 
 SharedBlock::Hold::~Hold() {
-  if (shared_space_if_running() != space) return;  // the session (and its memory) is already gone
+  if (!session.alive()) return;  // the session (and its memory) is already gone
   try {
     if (received) {
       space->fetch_add<std::int64_t>(block, -1);

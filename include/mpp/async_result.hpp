@@ -14,6 +14,7 @@
 
 #include "mpp/callbacks.hpp"
 #include "mpp/detail/engine.hpp"
+#include "mpp/detail/session_bound.hpp"
 #include "mpp/errors.hpp"
 
 namespace mpp {
@@ -118,7 +119,7 @@ template <class T>
 class AsyncResult {
  public:
   AsyncResult(std::shared_ptr<detail::ResultState<T>> state, detail::Engine& engine)
-      : state_(std::move(state)), engine_(&engine) {}
+      : state_(std::move(state)), engine_(engine, "this AsyncResult") {}
 
   /// The result; rethrows the task's exception (mpp::RemoteError).
   T get() const {
@@ -156,7 +157,7 @@ class AsyncResult {
   }
 
   std::shared_ptr<detail::ResultState<T>> state_;
-  detail::Engine* engine_;
+  detail::SessionPtr<detail::Engine> engine_;
 };
 
 }  // namespace mpp

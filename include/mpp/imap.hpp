@@ -109,7 +109,7 @@ template <class R>
 class ImapResult {
  public:
   ImapResult(std::shared_ptr<detail::ImapStream<R>> stream, detail::Engine& engine)
-      : stream_(std::move(stream)), engine_(&engine) {}
+      : stream_(std::move(stream)), engine_(engine, "this imap result") {}
 
   /// The next result, nullopt after the last; rethrows a failed task's RemoteError.
   std::optional<R> next() {
@@ -151,7 +151,7 @@ class ImapResult {
 
  private:
   std::shared_ptr<detail::ImapStream<R>> stream_;
-  detail::Engine* engine_;
+  detail::SessionPtr<detail::Engine> engine_;
 };
 
 }  // namespace mpp

@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <memory>
 
+#include "mpp/detail/session_bound.hpp"
+
 namespace mpp::detail {
 
 class ServedRef {
@@ -17,7 +19,12 @@ class ServedRef {
   /// Takes over one claim on object `id` (from its creation, or from the rank that sent it).
   explicit ServedRef(std::uint64_t id);
 
-  std::uint64_t id() const { return claim_ ? claim_->id : 0; }
+  /// Throws mpp::UsageError when the object's session has ended.
+  std::uint64_t id() const {
+    if (!claim_) return 0;
+    claim_->session.require("this Queue (or Manager object)");
+    return claim_->id;
+  }
 
   template <class Archive>
   void save(Archive& archive, unsigned) const {
@@ -37,6 +44,7 @@ class ServedRef {
 
   struct Claim {
     std::uint64_t id;
+    SessionBound session;
     explicit Claim(std::uint64_t i) : id(i) {}
     ~Claim();
   };

@@ -11,14 +11,13 @@
 #include <cstdint>
 #include <memory>
 
+#include "mpp/detail/session_bound.hpp"
 #include "mpp/detail/shared_space.hpp"
 
 namespace mpp::detail {
 
 /// The running session's shared space; throws mpp::UsageError when there is none.
 SharedSpace& shared_space();
-/// The running session's shared space, or nullptr (handles outliving the session do nothing).
-SharedSpace* shared_space_if_running();
 
 class SharedBlock {
  public:
@@ -28,12 +27,16 @@ class SharedBlock {
 
   /// Where the object's own words start (cache-line aligned).
   GlobalAddress payload() const { return hold_->block + header_bytes; }
-  SharedSpace& space() const { return *hold_->space; }
+  /// Throws mpp::UsageError when the session the block lives in has ended.
+  SharedSpace& space() const {
+    hold_->session.require("this shared object (Value, Array, Lock, ...)");
+    return *hold_->space;
+  }
   bool valid() const { return hold_ != nullptr; }
 
   template <class Archive>
   void save(Archive& archive, unsigned) const {
-    hold_->space->fetch_add<std::int64_t>(hold_->block, 1);  // the receiving rank now holds it too
+    space().fetch_add<std::int64_t>(hold_->block, 1);  // the receiving rank now holds it too
     archive << hold_->block.rank << hold_->block.offset << hold_->bytes;
   }
   template <class Archive>
@@ -53,6 +56,7 @@ class SharedBlock {
     GlobalAddress block;
     std::size_t bytes;
     bool received;  // a copy from another rank, rather than the host's own
+    SessionBound session;
     Hold(SharedSpace* s, GlobalAddress b, std::size_t n, bool r) : space(s), block(b), bytes(n), received(r) {}
     ~Hold();
   };
