@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -14,6 +15,8 @@
 #include "mpp/detail/code_ref.hpp"
 #include "mpp/detail/engine.hpp"
 #include "mpp/detail/mpi_check.hpp"
+#include "mpp/detail/session_bound.hpp"
+#include "mpp/detail/settings.hpp"
 #include "mpp/detail/shared_block.hpp"
 #include "mpp/detail/shared_space.hpp"
 #include "mpp/detail/worker.hpp"
@@ -25,12 +28,25 @@ namespace {
 
 std::atomic<Session*> current_session{nullptr};
 std::atomic<detail::SharedSpace*> current_space{nullptr};
+std::atomic<std::uint64_t> sessions_started{0};
+std::atomic<std::uint64_t> running_id{0};
 
-std::size_t shared_segment_bytes(bool master) {
-  const char* mb = std::getenv("MPP_SHARED_MB");
-  const std::size_t master_bytes = (mb && std::atoll(mb) > 0 ? std::size_t(std::atoll(mb)) : 64) << 20;
-  return master ? master_bytes : std::max<std::size_t>(master_bytes / 16, 1 << 20);
-}
+/// mpp's own environment variables, read once at start-up so a bad value stops every rank
+/// before anything collective happens.
+struct Settings {
+  std::size_t master_segment_bytes;
+  bool force_rma;
+  bool verbose;
+
+  static Settings from_environment() {
+    constexpr std::int64_t max_shared_mb = 1 << 20;  // 1 TiB: beyond any node's memory
+    return {static_cast<std::size_t>(detail::env_integer("MPP_SHARED_MB", 64, 1, max_shared_mb)) << 20,
+            detail::env_flag("MPP_FORCE_RMA"), detail::env_flag("MPP_VERBOSE")};
+  }
+  std::size_t segment_bytes(bool master) const {
+    return master ? master_segment_bytes : std::max<std::size_t>(master_segment_bytes / 16, 1 << 20);
+  }
+};
 
 std::string host_name() {
   char name[256] = {};
@@ -75,8 +91,11 @@ struct SlurmAllocation {
     SlurmAllocation a;
     a.job_id = env_or("SLURM_JOB_ID", "");
     if (a.job_id.empty()) return a;
-    a.tasks = std::atoi(env_or("SLURM_NTASKS", env_or("SLURM_NPROCS", "0").c_str()).c_str());
-    a.nodes = std::atoi(env_or("SLURM_JOB_NUM_NODES", env_or("SLURM_NNODES", "0").c_str()).c_str());
+    constexpr std::int64_t most = std::numeric_limits<int>::max();
+    a.tasks =
+        static_cast<int>(detail::env_integer("SLURM_NTASKS", detail::env_integer("SLURM_NPROCS", 0, 0, most), 0, most));
+    a.nodes = static_cast<int>(
+        detail::env_integer("SLURM_JOB_NUM_NODES", detail::env_integer("SLURM_NNODES", 0, 0, most), 0, most));
     a.node_list = env_or("SLURM_JOB_NODELIST", "?");
     a.cpus_on_node = env_or("SLURM_CPUS_ON_NODE", "?");
     return a;
@@ -101,7 +120,17 @@ std::string launch_advice() {
 Session::Session(int& argc, char**& argv) {
   std::set_terminate(abort_job);
   int initialized = 0;
+  int finalized = 0;
   MPI_Initialized(&initialized);
+  MPI_Finalized(&finalized);
+  if (current_session.load())
+    throw UsageError(
+        "mpp::Session(argc, argv): a Session is already running in this process; create one Session at the "
+        "top of main and keep it (mpp::Session::current() returns it from anywhere)");
+  if (finalized)
+    throw UsageError(
+        "mpp::Session(argc, argv): MPI was already finalized (by an earlier Session) and MPI cannot be "
+        "initialised twice in one process; create one Session at the top of main and keep it until the end");
   if (initialized)
     throw UsageError("mpp::Session(argc, argv): MPI is already initialised; use mpp::Session(comm) to embed mpp");
   int provided = 0;
@@ -130,12 +159,21 @@ void Session::start(MPI_Comm comm) {
   detail::check_mpi(MPI_Comm_rank(comm, &rank_), "MPI_Comm_rank");
   detail::check_mpi(MPI_Comm_size(comm, &size_), "MPI_Comm_size");
   std::string problem;
-  if (provided < MPI_THREAD_MULTIPLE)
+  Settings settings{};
+  try {
+    settings = Settings::from_environment();
+  } catch (const UsageError& bad_setting) {
+    problem = bad_setting.what();
+  }
+  if (!problem.empty()) {
+    // reported below, like the other refusals
+  } else if (provided < MPI_THREAD_MULTIPLE) {
     problem =
         "mpp needs MPI_THREAD_MULTIPLE (the master delivers results on a progress thread); "
         "initialise MPI with MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided)";
-  else if (size_ < 2)
+  } else if (size_ < 2) {
     problem = "mpp::Session started with " + std::to_string(size_) + " rank: " + launch_advice();
+  }
   Session* none = nullptr;
   if (problem.empty() && !current_session.compare_exchange_strong(none, this))
     problem = "only one mpp::Session may exist at a time in a process; create it once, at the top of main";
@@ -159,11 +197,10 @@ void Session::start(MPI_Comm comm) {
         "mpp: the ranks of this job run different executables; mpp ships functions by their "
         "address, so every rank must run the same binary (check the mpirun/srun command line)");
   }
-  describe_layout();
-  const char* force_rma = std::getenv("MPP_FORCE_RMA");
-  shared_ = std::make_unique<detail::SharedSpace>(comm_, shared_segment_bytes(is_master()),
-                                                  force_rma && std::string(force_rma) == "1");
+  describe_layout(settings.verbose);
+  shared_ = std::make_unique<detail::SharedSpace>(comm_, settings.segment_bytes(is_master()), settings.force_rma);
   current_space = shared_.get();
+  running_id = ++sessions_started;
   if (is_master()) engine_ = std::make_unique<detail::Engine>(comm_, idle_poll_interval());
 }
 
@@ -174,7 +211,7 @@ std::chrono::microseconds Session::idle_poll_interval() const {
   return shared_->uses_rma() ? std::chrono::microseconds(100) : std::chrono::milliseconds(10);
 }
 
-void Session::describe_layout() {
+void Session::describe_layout(bool verbose) {
   // Every rank's host name, gathered once: the node count and the banner come from it.
   constexpr int name_size = 256;
   std::vector<char> names(is_master() ? static_cast<std::size_t>(size_) * name_size : 0);
@@ -197,8 +234,7 @@ void Session::describe_layout() {
                  "mpp: warning: Slurm allocated %d tasks but this job runs %d ranks; %d cores stay idle "
                  "(launch with `srun` or `mpirun` without -n to use them all)\n",
                  slurm.tasks, size_, slurm.tasks - size_);
-  const char* verbose = std::getenv("MPP_VERBOSE");
-  if (!verbose || std::string(verbose) == "0") return;
+  if (!verbose) return;
   std::string layout;
   for (const auto& [host, ranks] : ranks_per_host)
     layout += (layout.empty() ? "" : ", ") + host + ": " + std::to_string(ranks);
@@ -217,6 +253,7 @@ void Session::end() {
     engine_->shutdown();
     engine_.reset();
   }
+  running_id = 0;  // handles that outlive the session now refuse to work
   current_space = nullptr;
   shared_.reset();  // collective: the workers are past serve() too
   MPI_Comm_free(&comm_);
@@ -244,7 +281,14 @@ SharedSpace& shared_space() {
   if (!space) throw UsageError("mpp: shared objects (Value, Array, Lock, ...) need a running mpp::Session");
   return *space;
 }
-SharedSpace* shared_space_if_running() { return current_space.load(); }
+
+std::uint64_t running_session_id() { return running_id.load(); }
+
+void SessionBound::throw_ended(const char* what) {
+  throw UsageError(std::string("mpp: ") + what +
+                   " belongs to an mpp::Session that has ended; create pools, shared objects and "
+                   "results while the Session runs and let them go before it ends");
+}
 }  // namespace detail
 
 detail::Engine& Session::engine() {

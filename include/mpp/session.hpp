@@ -58,7 +58,7 @@ class Session {
 
  private:
   void start(MPI_Comm comm);
-  void describe_layout();
+  void describe_layout(bool verbose);
   std::chrono::microseconds idle_poll_interval() const;
   void end();
 

@@ -61,26 +61,32 @@ check() {
 }
 
 pi=(build/jobs/monte_carlo_pi --samples 20000000)
-check pool_node.srun completed 120 \
+check pool_node.srun completed 300 \
   "launcher srun" "ranks: 56 \(1 master \+ 55 workers\) on 1 node" "idle: 55 workers used" "^result: pi ~= 3\.1" \
   -- slurm/pool_node.sbatch "${pi[@]}" --idle 1
-check pool_node.mpirun completed 120 \
+check pool_node.mpirun completed 300 \
   "launcher: mpirun inside Slurm" "ranks: 56 \(1 master \+ 55 workers\)" "^result: pi ~= 3\.1" \
   -- --export=ALL,MPP_LAUNCHER=mpirun slurm/pool_node.sbatch "${pi[@]}"
-check pool_node.default_job completed 180 "^result: pi ~= 3\.14" "idle: 55 workers" -- slurm/pool_node.sbatch
-check pool_nodes.one_node completed 120 "Slurm job [0-9]+: 56 tasks on 1 node" "^result: pi" \
+check pool_node.default_job completed 300 "^result: pi ~= 3\.14" "idle: 55 workers" -- slurm/pool_node.sbatch
+check pool_nodes.one_node completed 300 "Slurm job [0-9]+: 56 tasks on 1 node" "^result: pi" \
   -- -N 1 slurm/pool_nodes.sbatch "${pi[@]}"
-check param_sweep completed 180 "array task 0" "array task 3" "--samples 80000000|from 80000000 samples" \
+check param_sweep completed 300 "array task 0" "array task 3" "--samples 80000000|from 80000000 samples" \
   "from 10000000 samples .*seed 0" "from 40000000 samples .*seed 2" -- -o "$out/param_sweep.out.%a" slurm/param_sweep.sbatch
-check embedded completed 120 "analysis: 8 snapshots on 7 workers of 16 ranks" \
+check embedded completed 300 "analysis: 8 snapshots on 7 workers of 16 ranks" \
   "^result: total heat 1000\.000000 \(conserved: yes\), 16 ranks back" -- slurm/embedded.sbatch --steps 20
-check failure.task_throws failed 120 \
+# The installed templates, submitted from another directory, find the installed mpp-launch on PATH.
+prefix=$out/prefix
+cmake --install build --prefix "$prefix" >/dev/null
+check installed.pool_node completed 300 "launcher srun" "^result: pi ~= 3\.1" \
+  -- --chdir="$out" --export="ALL,PATH=$prefix/bin:$PATH" "$prefix/share/mpp/slurm/pool_node.sbatch" "$root/${pi[0]}" \
+  "${pi[@]:1}"
+check failure.task_throws failed 240 \
   "uncaught mpp::RemoteError: the random stream failed on purpose" "raised by item [0-9]+ on rank [0-9]+, host " \
   -- slurm/pool_node.sbatch "${pi[@]}" --fail
-check failure.rank_dies.srun failed 120 "Signal: Aborted" "monte_carlo_pi failed with status" \
+check failure.rank_dies.srun failed 240 "Signal: Aborted" "monte_carlo_pi failed with status" \
   -- slurm/pool_node.sbatch "${pi[@]}" --kill-worker
-check failure.rank_dies.mpirun failed 120 "Signal: Aborted" "monte_carlo_pi failed with status" \
+check failure.rank_dies.mpirun failed 240 "Signal: Aborted" "monte_carlo_pi failed with status" \
   -- --export=ALL,MPP_LAUNCHER=mpirun slurm/pool_node.sbatch "${pi[@]}" --kill-worker
 
-echo "$((9 - failures)) passed, $failures failed"
+echo "$((10 - failures)) passed, $failures failed"
 [[ $failures -eq 0 ]]
