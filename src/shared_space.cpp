@@ -1,8 +1,13 @@
 #include "mpp/detail/shared_space.hpp"
 
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 namespace mpp::detail {
 namespace {
@@ -23,11 +28,9 @@ SharedSpace::SharedSpace(MPI_Comm comm, std::size_t my_segment_bytes, bool force
   check_mpi(
       MPI_Win_allocate_shared(static_cast<MPI_Aint>(my_bytes_), 1, MPI_INFO_NULL, node_, &my_base_, &node_window_),
       "MPI_Win_allocate_shared");
-  // Only the queue nodes need a known start; allocate() zeroes each block it hands out, so the
-  // rest of the segment is never touched (and never faulted in) until it is used.
-  const std::size_t reserved = round_up(queue_nodes * 16, alignment);
-  if (my_bytes_ <= reserved) throw std::invalid_argument("mpp: MPP_SHARED_MB is too small");
-  std::memset(my_base_, 0, reserved);
+  // allocate() zeroes each block it hands out, so the segment is never touched (and never
+  // faulted in) until it is used. The first line stays unused: no object sits at offset 0.
+  const std::size_t reserved = alignment;
 
   // Which ranks share this node, and where their segments are mapped here.
   direct_base_.assign(static_cast<std::size_t>(size), nullptr);
@@ -116,6 +119,25 @@ void SharedSpace::sweep_retired() {
     }
     return true;
   });
+}
+
+void SharedSpace::wait_for_change(GlobalAddress at, std::int64_t seen, std::chrono::microseconds timeout) {
+  char* p = local(at);
+  if (!p) {
+    std::this_thread::sleep_for(timeout);
+    return;
+  }
+  // A futex on the word's low half (x86-64 is little-endian). Not FUTEX_PRIVATE: the segment is
+  // mapped by several processes, and a shared futex is keyed by the mapping, not the address.
+  const timespec limit{static_cast<time_t>(timeout.count() / 1'000'000),
+                       static_cast<long>(timeout.count() % 1'000'000) * 1000};
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(p), FUTEX_WAIT, static_cast<std::uint32_t>(seen), &limit, nullptr,
+          0);
+}
+
+void SharedSpace::wake(GlobalAddress at, int how_many) {
+  if (char* p = local(at))
+    syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(p), FUTEX_WAKE, how_many, nullptr, nullptr, 0);
 }
 
 void SharedSpace::progress() {

@@ -1,6 +1,7 @@
 #include "mpp/sync.hpp"
 
 #include <algorithm>
+#include <climits>
 #include <limits>
 
 #include "mpp/detail/polling.hpp"
@@ -37,7 +38,7 @@ Semaphore::Semaphore(std::int64_t value) : block_(2 * sizeof(std::int64_t)) {
 
 bool Semaphore::acquire_until(Deadline deadline) {
   auto& space = block_.space();
-  return detail::Poller(space).until([&] { return take_one(space, word(block_, 0)); }, deadline);
+  return detail::Poller(space).until([&] { return take_one(space, word(block_, 0)); }, deadline, word(block_, 0));
 }
 
 void Semaphore::release() {
@@ -45,15 +46,16 @@ void Semaphore::release() {
   const std::int64_t bound = space.load<std::int64_t>(word(block_, 1));
   if (bound == 0) {
     space.fetch_add<std::int64_t>(word(block_, 0), 1);
-    return;
+  } else {
+    std::int64_t value = space.load<std::int64_t>(word(block_, 0));
+    for (;;) {
+      if (value >= bound) throw UsageError("mpp: BoundedSemaphore released too many times");
+      const std::int64_t seen = space.compare_exchange<std::int64_t>(word(block_, 0), value, value + 1);
+      if (seen == value) break;
+      value = seen;
+    }
   }
-  std::int64_t value = space.load<std::int64_t>(word(block_, 0));
-  for (;;) {
-    if (value >= bound) throw UsageError("mpp: BoundedSemaphore released too many times");
-    const std::int64_t seen = space.compare_exchange<std::int64_t>(word(block_, 0), value, value + 1);
-    if (seen == value) return;
-    value = seen;
-  }
+  space.wake(word(block_, 0), 1);
 }
 
 std::int64_t Semaphore::get_value() const { return block_.space().load<std::int64_t>(word(block_, 0)); }
@@ -64,11 +66,14 @@ BoundedSemaphore::BoundedSemaphore(std::int64_t value) : Semaphore(value) {
 
 // Event word: 0 set flag.
 Event::Event() : block_(sizeof(std::int64_t)) {}
-void Event::set() { block_.space().store<std::int64_t>(word(block_, 0), 1); }
+void Event::set() {
+  block_.space().store<std::int64_t>(word(block_, 0), 1);
+  block_.space().wake(word(block_, 0), INT_MAX);
+}
 void Event::clear() { block_.space().store<std::int64_t>(word(block_, 0), 0); }
 bool Event::is_set() const { return block_.space().load<std::int64_t>(word(block_, 0)) != 0; }
 bool Event::wait_until(Deadline deadline) {
-  return detail::Poller(block_.space()).until([this] { return is_set(); }, deadline);
+  return detail::Poller(block_.space()).until([this] { return is_set(); }, deadline, word(block_, 0));
 }
 
 // Condition words: 0 waiting (changed only with the lock held), 1 wake-ups handed out.
@@ -79,7 +84,7 @@ bool Condition::wait_until(Deadline deadline) {
   space.fetch_add<std::int64_t>(word(block_, 0), 1);
   lock_.release();  // throws, as Python, if we do not hold it
   auto take_wakeup = [&] { return take_one(space, word(block_, 1)); };
-  const bool woken = detail::Poller(space).until(take_wakeup, deadline);
+  const bool woken = detail::Poller(space).until(take_wakeup, deadline, word(block_, 1));
   lock_.acquire();
   if (woken) return true;
   // Timed out. Still counted as waiting: withdraw. Already converted into a wake-up by a
@@ -99,6 +104,7 @@ void Condition::notify(std::int64_t n) {
   if (wake <= 0) return;
   space.fetch_add<std::int64_t>(word(block_, 0), -wake);
   space.fetch_add<std::int64_t>(word(block_, 1), wake);
+  space.wake(word(block_, 1), static_cast<int>(std::min<std::int64_t>(wake, INT_MAX)));
 }
 
 void Condition::notify_all() { notify(std::numeric_limits<std::int64_t>::max()); }
@@ -118,20 +124,26 @@ std::int64_t Barrier::wait_until(Deadline deadline) {
   const std::int64_t n = parties();
   const std::int64_t ticket = space.fetch_add<std::int64_t>(word(block_, 0), 1);
   const std::int64_t round_end = (ticket / n + 1) * n;
+  if (ticket + 1 == round_end) space.wake(word(block_, 0), INT_MAX);  // the last arrival opens the round
   auto opened = [&] { return space.load<std::int64_t>(word(block_, 0)) >= round_end; };
   const bool ended = detail::Poller(space).until(
-      [&] { return opened() || broken() || space.load<std::int64_t>(word(block_, 1)) != epoch; }, deadline);
+      [&] { return opened() || broken() || space.load<std::int64_t>(word(block_, 1)) != epoch; }, deadline,
+      word(block_, 0));
   if (ended && opened() && space.load<std::int64_t>(word(block_, 1)) == epoch) return ticket % n;
   if (!ended) abort();  // a timeout breaks the barrier for everyone, as in Python
   throw BrokenBarrierError("mpp: the barrier was broken (abort, reset or a timeout) while waiting");
 }
 
-void Barrier::abort() { block_.space().store<std::int64_t>(word(block_, 2), 1); }
+void Barrier::abort() {
+  block_.space().store<std::int64_t>(word(block_, 2), 1);
+  block_.space().wake(word(block_, 0), INT_MAX);  // waiters sleep on the arrivals word
+}
 void Barrier::reset() {
   auto& space = block_.space();
   space.fetch_add<std::int64_t>(word(block_, 1), 1);  // current waiters see a new epoch and give up
   space.store<std::int64_t>(word(block_, 0), 0);
   space.store<std::int64_t>(word(block_, 2), 0);
+  space.wake(word(block_, 0), INT_MAX);
 }
 bool Barrier::broken() const { return block_.space().load<std::int64_t>(word(block_, 2)) != 0; }
 std::int64_t Barrier::parties() const { return block_.space().load<std::int64_t>(word(block_, 3)); }

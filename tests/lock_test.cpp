@@ -1,5 +1,6 @@
-// Lock (MCS over shared memory or RMA) and RLock: exclusion under contention, timeouts that
-// leave the queue intact, try_lock, misuse. Registered up to 17 ranks, and with MPP_FORCE_RMA=1.
+// Lock (one word over shared memory or RMA) and RLock: exclusion under contention, timeouts that
+// leave nothing behind and make progress at any length, try_lock, misuse. Registered up to 17 ranks, and with
+// MPP_FORCE_RMA=1.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -42,6 +43,30 @@ int acquire_and_count(mpp::Lock lock, mpp::Value<int> count) {
 }
 
 void release_foreign(mpp::Lock lock) { lock.release(); }
+
+/// Short timed acquires (released when they succeed); how many gave up.
+int give_up_often(mpp::Lock lock, int times) {
+  int gave_up = 0;
+  for (int i = 0; i < times; ++i) {
+    if (lock.acquire(std::chrono::microseconds(50))) {
+      lock.release();
+    } else {
+      ++gave_up;
+    }
+  }
+  return gave_up;
+}
+
+/// `times` racy increments, each under the lock taken with retried acquires of `timeout_us`.
+long increment_with_short_timeouts(mpp::Lock lock, mpp::Value<long> total, int times, int timeout_us) {
+  long attempts = 0;
+  for (int i = 0; i < times; ++i) {
+    while (!lock.acquire(std::chrono::microseconds(timeout_us))) ++attempts;
+    total.set(total.get() + 1);
+    lock.release();
+  }
+  return attempts;
+}
 
 int nested(mpp::RLock lock, int depth) {
   for (int i = 0; i < depth; ++i) lock.acquire();
@@ -136,6 +161,32 @@ TEST(Lock, WaitersThatTimedOutDoNotBreakTheQueue) {
   EXPECT_EQ(count.get(), static_cast<int>(patient.size()));
   EXPECT_TRUE(lock.acquire(1s)) << "the lock is free again after skipping abandoned waiters";
   lock.release();
+}
+
+TEST(Lock, AbandonedWaitsExhaustNothing) {
+  mpp::Pool pool;
+  mpp::Lock lock;
+  lock.acquire();
+  EXPECT_EQ(pool.apply(give_up_often, lock, 1000), 1000) << "every wait on a held lock times out";
+  for (int i = 0; i < 300; ++i) ASSERT_FALSE(lock.acquire(std::chrono::microseconds(1)));
+  lock.release();
+  EXPECT_EQ(pool.apply(give_up_often, lock, 300), 0) << "after 1300 abandoned waits the lock still works";
+  EXPECT_TRUE(lock.try_lock());
+  lock.release();
+}
+
+TEST(Lock, TimedAcquiresMakeProgressAtAnyTimeout) {
+  mpp::Pool pool;
+  for (int timeout_us : {0, 10, 100, 1000}) {
+    mpp::Lock lock;
+    mpp::Value<long> total(0);
+    const int times = 800 / pool.size() + 1;  // the same total at every rank count
+    std::vector<mpp::AsyncResult<long>> workers;
+    for (int w = 0; w < pool.size(); ++w)
+      workers.push_back(pool.apply_async(increment_with_short_timeouts, lock, total, times, timeout_us));
+    for (auto& w : workers) ASSERT_TRUE(w.wait(60s)) << "no progress with " << timeout_us << " us timeouts";
+    EXPECT_EQ(total.get(), static_cast<long>(times) * pool.size()) << timeout_us << " us timeouts";
+  }
 }
 
 TEST(Lock, ReleasingALockYouDoNotHoldThrows) {

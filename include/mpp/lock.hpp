@@ -5,10 +5,13 @@
 //   { std::lock_guard<mpp::Lock> hold(lock); ... }   // or lock.acquire(); ... lock.release();
 //   if (lock.acquire(std::chrono::milliseconds(10))) { ...; lock.release(); }
 //
-// An MCS queue lock (Mellor-Crummey & Scott) over shared memory or MPI RMA: waiters queue
-// in FIFO order and each spins on its own queue node, never on the lock word. A waiter that
-// times out leaves its node marked abandoned, and the releaser skips it. A lock is released
-// by the rank (process) that acquired it; releasing a lock this process does not hold throws.
+// One word over shared memory or MPI RMA, free / held / held with sleepers, as a futex-based
+// mutex (and Python's semaphore-based Lock): a waiter spins briefly, then sleeps in the kernel
+// on the word when it is in this node's memory (the releaser wakes one sleeper) or polls it
+// with a growing back-off through RMA. Not FIFO, like Python's: the releasing rank may take it
+// again at once, which keeps an oversubscribed node moving. A waiter that times out leaves
+// nothing behind. A lock is released by the rank (process) that acquired it; releasing a lock
+// this process does not hold throws.
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -64,7 +67,7 @@ class Lock : public detail::LockInterface<Lock> {
   friend class detail::LockInterface<Lock>;
   friend class RLock;
   bool acquire_until(std::optional<detail::Clock::time_point> deadline);
-  detail::GlobalAddress tail() const { return block_.payload(); }
+  detail::GlobalAddress word() const { return block_.payload(); }
   detail::SharedBlock block_;
 };
 

@@ -14,6 +14,8 @@
 
 #include <atomic>
 #include <bit>
+#include <chrono>
+#include <climits>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -59,10 +61,6 @@ bool bits_equal(T a, T b) {
 class SharedSpace {
  public:
   static constexpr std::size_t alignment = 64;  // one cache line per object: no false sharing
-  /// Every segment starts with this many lock queue nodes (16 bytes each), at the same offsets
-  /// on every rank, so a node is named by (rank, index) alone.
-  static constexpr int queue_nodes = 256;
-  static GlobalAddress queue_node(int rank, int index) { return {rank, static_cast<std::uint64_t>(index) * 16}; }
 
   /// Collective over `comm`. `force_rma` reaches even same-node ranks through the window.
   SharedSpace(MPI_Comm comm, std::size_t my_segment_bytes, bool force_rma);
@@ -96,8 +94,19 @@ class SharedSpace {
   template <shared_word T>
   void write(GlobalAddress at, const T* in, std::size_t count);
 
+  /// Whether this rank reaches `at` with CPU atomics (its own or a same-node segment).
+  bool is_local(GlobalAddress at) const { return local(at) != nullptr; }
+
   /// Lets RMA aimed at this rank proceed (some transports need the target inside MPI).
   void progress();
+
+  /// Sleeps at most `timeout` while the word at `at` still holds `seen`. A word in this node's
+  /// memory is watched by the kernel (a futex): a change made here with wake() ends the sleep
+  /// at once, so waiting ranks give their core away instead of spinning on it. A word reached
+  /// through RMA is simply slept on, and a change from another node is seen on waking.
+  void wait_for_change(GlobalAddress at, std::int64_t seen, std::chrono::microseconds timeout);
+  /// Ends wait_for_change() of up to `how_many` ranks of this node sleeping on `at`.
+  void wake(GlobalAddress at, int how_many);
 
  private:
   /// Local address of `at` when this rank can touch it directly, else nullptr.
