@@ -4,6 +4,7 @@
 #include <link.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <mutex>
 #include <optional>
@@ -12,6 +13,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "mpp/detail/malformed_message.hpp"
 
 namespace mpp::detail {
 namespace {
@@ -22,11 +25,13 @@ std::uint64_t fnv1a(const void* data, std::size_t size, std::uint64_t hash = 146
   return hash;
 }
 
+/// One loaded segment of a module.
 struct Module {
   std::uintptr_t begin;
   std::uintptr_t end;
   std::uintptr_t base;  // dlpi_addr: what offsets are relative to
   std::uint64_t name_hash;
+  bool executable;
 };
 
 /// The loaded modules, re-read from the dynamic linker when an address or hash is unknown
@@ -41,13 +46,19 @@ class ModuleTable {
                                 ": no loaded module contains it");
   }
 
-  std::uintptr_t base_of(std::uint64_t name_hash) {
-    if (auto base = lookup_base(name_hash)) return *base;
-    refresh();
-    if (auto base = lookup_base(name_hash)) return *base;
-    throw std::runtime_error(
-        "mpp: a task names code in a module that is not loaded on this rank; every rank must run "
-        "the same executable with the same shared libraries");
+  /// The address of `ref` here, checked to lie in an executable segment of its module, so a
+  /// corrupted reference is refused rather than jumped to.
+  std::uintptr_t code_at(const CodeRef& ref) {
+    if (!lookup_base(ref.module)) refresh();
+    const auto base = lookup_base(ref.module);
+    if (!base)
+      throw MalformedMessage(
+          "mpp: a task names code in a module that is not loaded on this rank; every rank must run "
+          "the same executable with the same shared libraries");
+    if (ref.offset > UINTPTR_MAX - *base || !in_executable_segment(ref.module, *base + ref.offset))
+      throw MalformedMessage("mpp: a task names code at offset " + std::to_string(ref.offset) +
+                             ", outside the executable code of its module");
+    return *base + ref.offset;
   }
 
  private:
@@ -59,6 +70,13 @@ class ModuleTable {
     --it;
     if (address >= it->end) return std::nullopt;
     return CodeRef{it->name_hash, address - it->base};
+  }
+
+  bool in_executable_segment(std::uint64_t name_hash, std::uintptr_t address) {
+    std::shared_lock lock(mutex_);
+    return std::any_of(modules_.begin(), modules_.end(), [&](const Module& m) {
+      return m.name_hash == name_hash && m.executable && address >= m.begin && address < m.end;
+    });
   }
 
   std::optional<std::uintptr_t> lookup_base(std::uint64_t name_hash) {
@@ -77,8 +95,9 @@ class ModuleTable {
             const auto& ph = info->dlpi_phdr[i];
             if (ph.p_type != PT_LOAD) continue;
             const std::uintptr_t begin = info->dlpi_addr + ph.p_vaddr;
-            static_cast<std::vector<Module>*>(out)->push_back(
-                {begin, begin + ph.p_memsz, info->dlpi_addr, fnv1a(name.data(), name.size())});
+            static_cast<std::vector<Module>*>(out)->push_back({begin, begin + ph.p_memsz, info->dlpi_addr,
+                                                               fnv1a(name.data(), name.size()),
+                                                               (ph.p_flags & PF_X) != 0});
           }
           return 0;
         },
@@ -101,7 +120,7 @@ ModuleTable& modules() {
 
 CodeRef CodeRef::of(const void* code) { return modules().find(reinterpret_cast<std::uintptr_t>(code)); }
 
-void* CodeRef::resolve() const { return reinterpret_cast<void*>(modules().base_of(module) + offset); }
+void* CodeRef::resolve() const { return reinterpret_cast<void*>(modules().code_at(*this)); }
 
 std::uint64_t executable_fingerprint() {
   std::uint64_t hash = 1469598103934665603ull;

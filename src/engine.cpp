@@ -208,7 +208,11 @@ bool Engine::receive_results() {
   bool did = false;
   Bytes message;
   while (const auto status = try_receive(comm_, MPI_ANY_SOURCE, static_cast<int>(Tag::results), message)) {
-    deliver_message(status->MPI_SOURCE, message);
+    try {
+      deliver_message(status->MPI_SOURCE, message);
+    } catch (const MalformedMessage& e) {
+      end_job_on_malformed("results", status->MPI_SOURCE, e);
+    }
     did = true;
   }
   if (did) notify_waiters();
@@ -219,15 +223,13 @@ void Engine::deliver_message(int source, const Bytes& message) {
   Reader in(message);
   while (!in.empty()) {
     const auto header = in.read<ResultHeader>();
-    Reader payload(in.position(), in.position() + header.payload_size);
-    in.skip(header.payload_size);
+    Reader payload = in.take(header.payload_size);
     InFlight entry;
     {
       std::lock_guard lock(state_mutex_);
       auto it = in_flight_.find(header.id);
       if (it == in_flight_.end())
-        throw std::logic_error("mpp: internal error: rank " + std::to_string(source) + " answered unknown task " +
-                               std::to_string(header.id));
+        throw MalformedMessage("mpp: a result for task " + std::to_string(header.id) + ", which is not running there");
       entry = std::move(it->second);
       in_flight_.erase(it);
     }

@@ -19,12 +19,6 @@ Reply failure_reply(Failure failure, const std::string& message) {
   return reply;
 }
 
-RequestHeader header_of(const Bytes& request) {
-  RequestHeader header;
-  std::memcpy(&header, request.data(), sizeof header);
-  return header;
-}
-
 }  // namespace
 
 ObjectServer::ObjectServer(MPI_Comm comm, std::function<void()> changed) : comm_(comm), changed_(std::move(changed)) {}
@@ -35,9 +29,15 @@ bool ObjectServer::serve_requests() {
   while (const auto status = try_receive(comm_, MPI_ANY_SOURCE, static_cast<int>(Tag::requests), request)) {
     did = true;
     const int rank = status->MPI_SOURCE;
-    const RequestHeader header = header_of(request);
     std::lock_guard lock(mutex_);
-    Reply reply = execute_locked(request, rank);
+    RequestHeader header{};
+    Reply reply;
+    try {
+      header = header_of<RequestHeader>(request);
+      reply = execute_locked(request, rank);
+    } catch (const MalformedMessage& e) {
+      end_job_on_malformed("request", rank, e);
+    }
     if (reply.failure == Failure::would_block) {
       if (header.timeout_ns == 0) {
         reply = failure_reply(Failure::timed_out, "");
@@ -71,8 +71,8 @@ Reply ObjectServer::try_call(const Bytes& request) {
 }
 
 Reply ObjectServer::execute_locked(const Bytes& request, int caller) {
-  const RequestHeader header = header_of(request);
-  Reader args(request.data() + sizeof header, request.data() + request.size());
+  Reader args(request);
+  const auto header = args.read<RequestHeader>();
   Reply reply;
   Writer result;
   try {
@@ -108,6 +108,8 @@ Reply ObjectServer::execute_locked(const Bytes& request, int caller) {
     }
   } catch (const ServedFailure& failure) {
     return failure_reply(failure.failure, failure.what());
+  } catch (const MalformedMessage&) {
+    throw;  // the caller's message is bad, not the call
   } catch (const std::exception& e) {
     return failure_reply(Failure::usage, std::string("mpp: a call on a served object failed: ") + e.what());
   }
@@ -148,7 +150,7 @@ void ObjectServer::retry_parked_locked(std::uint64_t id) {
     if (it == objects_.end()) return;
     auto& parked = it->second.parked;
     for (std::size_t i = 0; i < parked.size(); ++i) {
-      const RequestHeader header = header_of(parked[i].request);
+      const auto header = header_of<RequestHeader>(parked[i].request);
       Reader args(parked[i].request.data() + sizeof header, parked[i].request.data() + parked[i].request.size());
       Writer result;
       Reply reply;

@@ -44,9 +44,13 @@ struct Inbox {
   /// Receives every pipe message waiting for this rank.
   void drain(MPI_Comm comm) {
     Bytes message;
-    while (try_receive(comm, MPI_ANY_SOURCE, static_cast<int>(Tag::pipe), message)) {
+    while (const auto status = try_receive(comm, MPI_ANY_SOURCE, static_cast<int>(Tag::pipe), message)) {
       PipeHeader header;
-      std::memcpy(&header, message.data(), sizeof header);
+      try {
+        header = header_of<PipeHeader>(message);
+      } catch (const MalformedMessage& e) {
+        end_job_on_malformed("pipe", status->MPI_SOURCE, e);
+      }
       std::lock_guard lock(mutex);
       file({header.pipe, header.to_end}, header.eof != 0,
            std::span<const char>(message.data() + sizeof header, message.size() - sizeof header));

@@ -22,8 +22,7 @@ std::mutex& worker_call_mutex() {
 
 Reply parse_reply(const Bytes& message) {
   Reply reply;
-  ReplyHeader header;
-  std::memcpy(&header, message.data(), sizeof header);
+  const auto header = header_of<ReplyHeader>(message);
   reply.failure = header.failure;
   reply.result.assign(message.begin() + sizeof header, message.end());
   return reply;
@@ -45,7 +44,11 @@ Reply exchange_with_master(Bytes& message, bool wants_reply) {
     space.progress();  // RMA aimed at this rank keeps moving while it waits
     backoff.pause();
   }
-  return parse_reply(answer);
+  try {
+    return parse_reply(answer);
+  } catch (const MalformedMessage& e) {
+    end_job_on_malformed("reply", 0, e);
+  }
 }
 
 Reply call(Request& request, std::optional<Clock::time_point> deadline, bool nowait) {

@@ -40,17 +40,19 @@ void run_batch(MPI_Comm comm, const Bytes& batch, int rank, const std::string& h
   auto last_flush = Clock::now();
   while (!in.empty()) {
     const auto task = in.read<TaskHeader>();
-    TaskCall call{task.function, Reader(in.position(), in.position() + task.args_size), out};
-    in.skip(task.args_size);
+    TaskCall call{task.function, in.take(task.args_size), out};
+    const Invoker invoker = reinterpret_cast<Invoker>(task.invoker.resolve());
 
     const auto started = Clock::now();
     const std::size_t header_at = out.size();
     ResultHeader result{task.id, 0, 0, 1, in.empty() ? 1u : 0u};
     out.write_raw(&result, sizeof result);
     try {
-      reinterpret_cast<Invoker>(task.invoker.resolve())(call);
+      invoker(call);
       if (out.size() > max_message_bytes)
         throw std::length_error("the task's result exceeds 2 GiB, the most one MPI message carries");
+    } catch (const MalformedMessage&) {
+      throw;  // the batch itself is bad: not the task's failure
     } catch (...) {
       out.bytes().resize(header_at + sizeof result);  // drop a half-written result
       auto report = describe_current_exception();
@@ -95,7 +97,11 @@ void serve(MPI_Comm comm, int rank, const std::string& host, std::chrono::micros
   // Only tasks and the stop come here: replies and pipe messages are for the task that waits for them.
   for (;;) {
     if (try_receive(comm, 0, static_cast<int>(Tag::tasks), batch)) {
-      run_batch(comm, batch, rank, host);
+      try {
+        run_batch(comm, batch, rank, host);
+      } catch (const MalformedMessage& e) {
+        end_job_on_malformed("tasks", 0, e);
+      }
       backoff.reset();
     } else if (try_receive(comm, 0, static_cast<int>(Tag::stop), batch)) {
       return;

@@ -34,6 +34,8 @@ class ImapStream final : public TaskSink {
     std::vector<R> values;
     try {
       results.read_items<R>([&values](std::size_t, R&& value) { values.push_back(std::move(value)); });
+      if (values.size() != chunk_length(first))
+        throw detail::MalformedMessage("mpp: a result with the wrong item count");
     } catch (...) {
       fail_chunk(first, std::current_exception());
       return;

@@ -15,7 +15,7 @@ struct CodeRef {
 
   /// The reference for a code address in this process; throws if no loaded module holds it.
   static CodeRef of(const void* code);
-  /// The address in this process; throws with a clear message if the module is not loaded here.
+  /// The address in this process; throws MalformedMessage unless it is code of a loaded module.
   void* resolve() const;
 
   friend bool operator==(const CodeRef&, const CodeRef&) = default;

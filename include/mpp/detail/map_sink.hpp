@@ -38,7 +38,10 @@ class MapSink final : public TaskSink {
         } else if constexpr (bulk_raw<R>) {
           results.read_items_into(output_.data() + first, output_.size() - first);
         } else {
-          results.read_items<R>([this, first](std::size_t i, R&& value) { output_[first + i] = std::move(value); });
+          results.read_items<R>([this, first](std::size_t i, R&& value) {
+            if (first + i >= output_.size()) throw MalformedMessage("mpp: a result with more items than its chunk");
+            output_[first + i] = std::move(value);
+          });
         }
       } catch (...) {
         error_ = std::current_exception();

@@ -26,9 +26,10 @@ class Poller {
   void pause_on(GlobalAddress watched, std::int64_t seen) {
     space_.progress();
     auto sleep = backoff_.next_pause();
-    // Spinning on a word reached through RMA would flood its host with operations (which it
-    // must progress itself): poll those at a distance from the start.
-    if (!space_.is_local(watched)) sleep = std::max(sleep, remote_poll);
+    // Spinning on a word reached through RMA would flood its host with operations it must
+    // progress itself (and each caller busy-waits in MPI_Win_flush meanwhile): poll those at a
+    // distance from the start, backing off further than on local words.
+    if (!space_.is_local(watched)) sleep = std::clamp(4 * sleep, remote_min_poll, remote_max_poll);
     if (sleep.count() == 0) {
       std::this_thread::yield();
     } else {
@@ -50,7 +51,8 @@ class Poller {
   }
 
  private:
-  static constexpr std::chrono::microseconds remote_poll{100};
+  static constexpr std::chrono::microseconds remote_min_poll{100};
+  static constexpr std::chrono::microseconds remote_max_poll{5000};
   SharedSpace& space_;
   Backoff backoff_;
 };

@@ -44,6 +44,16 @@ inline std::optional<MPI_Status> try_receive(MPI_Comm comm, int source, int tag,
   return status;
 }
 
+/// The fixed-size header that starts `message`; MalformedMessage when the message is shorter.
+template <class Header>
+Header header_of(std::span<const char> message) {
+  return Reader(message).read<Header>();
+}
+
+/// A message from `sender` on `channel` did not decode: print what, naming both ranks, and end
+/// the job (MPI_Abort). Nothing of it is used, and no rank waits forever for what it meant.
+[[noreturn]] void end_job_on_malformed(const char* channel, int sender, const std::exception& problem);
+
 struct TaskHeader {
   std::uint64_t id;
   CodeRef invoker;

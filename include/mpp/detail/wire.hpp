@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "mpp/detail/malformed_message.hpp"
 #include "mpp/serialization.hpp"
 
 namespace mpp::detail {
@@ -156,19 +157,15 @@ class Reader {
       read_raw(&value, sizeof(T));
       return value;
     } else if constexpr (fast_wire<T>) {
-      T value(read_size(), typename T::value_type{});
-      read_raw(value.data(), value.size() * sizeof(typename T::value_type));
+      const std::size_t count = read_count(sizeof(typename T::value_type));  // checked before allocating
+      T value(count, typename T::value_type{});
+      read_raw(value.data(), count * sizeof(typename T::value_type));
       return value;
     } else if constexpr (is_tuple_like<T>::value) {
       return read_tuple<T>(std::make_index_sequence<std::tuple_size_v<T>>{});
     } else {
       T value = blank<T>();
-      ViewBuffer buffer(pos_, end_);
-      {
-        boost::archive::binary_iarchive archive(buffer, archive_flags);
-        archive >> value;
-      }
-      pos_ += buffer.consumed();
+      read_archive([&](auto& archive) { archive >> value; });
       return value;
     }
   }
@@ -176,9 +173,8 @@ class Reader {
   /// Reads what write_items wrote, handing each item to sink(index, T&&).
   template <class T, class Sink>
   void read_items(Sink&& sink) {
-    const std::size_t count = read_size();
     if constexpr (raw_bytes<T>) {
-      require(count * sizeof(T));
+      const std::size_t count = read_count(sizeof(T));
       for (std::size_t i = 0; i < count; ++i) {
         T value;
         std::memcpy(&value, pos_ + i * sizeof(T), sizeof(T));
@@ -186,39 +182,49 @@ class Reader {
       }
       pos_ += count * sizeof(T);
     } else if constexpr (fast_wire<T> || is_tuple_like<T>::value) {
+      const std::size_t count = read_size();
       for (std::size_t i = 0; i < count; ++i) sink(i, read<T>());
     } else {
-      ViewBuffer buffer(pos_, end_);
-      {
-        boost::archive::binary_iarchive archive(buffer, archive_flags);
+      const std::size_t count = read_size();
+      read_archive([&](auto& archive) {
         for (std::size_t i = 0; i < count; ++i) {
           T value = blank<T>();
           archive >> value;
           sink(i, std::move(value));
         }
-      }
-      pos_ += buffer.consumed();
+      });
     }
   }
 
   /// Reads what write_items wrote for a raw-bytes T straight into `out` (room for `capacity`).
   template <bulk_raw T>
   std::size_t read_items_into(T* out, std::size_t capacity) {
-    const std::size_t count = read_size();
-    if (count > capacity) throw std::runtime_error("mpp: more items in a message than expected");
+    const std::size_t count = read_count(sizeof(T));
+    if (count > capacity) throw MalformedMessage("mpp: more items in a message than expected");
     read_raw(out, count * sizeof(T));
     return count;
   }
 
   std::size_t read_size() { return static_cast<std::size_t>(read<std::uint64_t>()); }
+  /// A count of items of `item_bytes` each, refused unless that many bytes are really there.
+  std::size_t read_count(std::size_t item_bytes) {
+    const std::size_t count = read_size();
+    if (item_bytes != 0 && count > remaining() / item_bytes)
+      throw MalformedMessage("mpp: a message announces " + std::to_string(count) + " items of " +
+                             std::to_string(item_bytes) + " bytes but holds " + std::to_string(remaining()) + " bytes");
+    return count;
+  }
+  /// The next `size` bytes as a reader of their own, skipped here.
+  Reader take(std::size_t size) {
+    require(size);
+    Reader part(pos_, pos_ + size);
+    pos_ += size;
+    return part;
+  }
+  std::size_t remaining() const { return static_cast<std::size_t>(end_ - pos_); }
   bool empty() const { return pos_ == end_; }
-  const char* position() const { return pos_; }
   /// The bytes not read yet.
   std::span<const char> rest() const { return {pos_, static_cast<std::size_t>(end_ - pos_)}; }
-  void skip(std::size_t size) {
-    require(size);
-    pos_ += size;
-  }
 
  private:
   template <class T, std::size_t... I>
@@ -227,7 +233,25 @@ class Reader {
     return T{read<std::remove_cvref_t<std::tuple_element_t<I, T>>>()...};
   }
   void require(std::size_t size) const {
-    if (static_cast<std::size_t>(end_ - pos_) < size) throw std::runtime_error("mpp: truncated message");
+    if (remaining() < size)
+      throw MalformedMessage("mpp: truncated message: " + std::to_string(size) + " bytes needed, " +
+                             std::to_string(remaining()) + " left");
+  }
+  /// Runs read(archive) on a Boost archive over the rest; what Boost cannot read is malformed.
+  template <class Read>
+  void read_archive(Read&& read) {
+    ViewBuffer buffer(pos_, end_);
+    try {
+      boost::archive::binary_iarchive archive(buffer, archive_flags);
+      read(archive);
+    } catch (const boost::archive::archive_exception& e) {
+      throw MalformedMessage(std::string("mpp: an archive in a message does not decode: ") + e.what());
+    } catch (const std::length_error& e) {
+      throw MalformedMessage(std::string("mpp: an archive in a message announces an impossible size: ") + e.what());
+    } catch (const std::bad_alloc&) {
+      throw MalformedMessage("mpp: an archive in a message announces more data than memory holds");
+    }
+    pos_ += buffer.consumed();
   }
 
   const char* pos_;

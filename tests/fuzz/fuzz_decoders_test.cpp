@@ -1,0 +1,122 @@
+// Fuzzes every decoder of received bytes (tests/fuzz/decode_everything.hpp) with a fixed seed
+// and a bounded number of cases: random bytes, and valid messages with bytes changed, cut short
+// or given impossible sizes. No MPI: decoding needs none. For longer, coverage-guided runs see
+// tests/fuzz/libfuzzer_decoders.cpp.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdint>
+#include <limits>
+#include <random>
+
+#include "decode_everything.hpp"
+
+namespace {
+
+using mpp::detail::Bytes;
+using mpp::detail::Writer;
+
+int shipped_function(int x) { return x + 1; }
+
+/// Valid messages of each kind, to be mutated.
+std::vector<Bytes> valid_messages() {
+  std::vector<Bytes> messages;
+  Writer text;
+  text.write(std::string("hello, fuzzer"));
+  messages.push_back(text.bytes());
+  Writer numbers;
+  numbers.write(std::vector<int>{1, 2, 3, 4, 5});
+  messages.push_back(numbers.bytes());
+  Writer archived;
+  mpp_fuzz::Archived value;
+  value.a = 7;
+  value.b = 2.5;
+  archived.write(value);
+  messages.push_back(archived.bytes());
+  Writer items;
+  items.write_items<std::string>(std::vector<std::string>{"x", "yy", "zzz"}, 3);
+  messages.push_back(items.bytes());
+  Writer task;
+  const auto code = mpp::detail::CodeRef::of(mpp::detail::code_address(&shipped_function));
+  Writer args;
+  args.write(std::string("argument"));
+  task.write(mpp::detail::TaskHeader{1, code, code, 0, args.size()});
+  task.write_raw(args.bytes().data(), args.size());
+  messages.push_back(task.bytes());
+  Writer result;
+  Writer report;
+  mpp::detail::ErrorReport{"std::runtime_error", "failed", "host", 3, 7}.write(report);
+  result.write(mpp::detail::ResultHeader{1, report.size(), 10, 0, 1});
+  result.write_raw(report.bytes().data(), report.size());
+  messages.push_back(result.bytes());
+  return messages;
+}
+
+}  // namespace
+
+TEST(FuzzDecoders, RandomBytesAreDecodedOrRefused) {
+  std::mt19937_64 random(20261121);
+  mpp_fuzz::Outcomes outcomes;
+  for (int i = 0; i < 20000; ++i) {
+    Bytes bytes(random() % 160);
+    for (char& b : bytes) b = static_cast<char>(random());
+    mpp_fuzz::decode_everything(bytes, outcomes);
+  }
+  EXPECT_GT(outcomes.refused, 0);
+  EXPECT_GT(outcomes.decoded, 0);
+}
+
+TEST(FuzzDecoders, MutatedValidMessagesAreDecodedOrRefused) {
+  std::mt19937_64 random(42);
+  mpp_fuzz::Outcomes outcomes;
+  const auto messages = valid_messages();
+  for (const auto& message : messages) mpp_fuzz::decode_everything(message, outcomes);
+  for (int i = 0; i < 20000; ++i) {
+    Bytes bytes = messages[random() % messages.size()];
+    switch (random() % 3) {
+      case 0:  // change a few bytes
+        for (int k = 0; k < 3; ++k) bytes[random() % bytes.size()] = static_cast<char>(random());
+        break;
+      case 1:  // cut it short
+        bytes.resize(random() % bytes.size());
+        break;
+      default: {  // an impossible size at a random place
+        const std::uint64_t huge = std::numeric_limits<std::uint64_t>::max() >> (random() % 40);
+        if (bytes.size() >= sizeof huge) std::memcpy(bytes.data() + random() % (bytes.size() - 7), &huge, sizeof huge);
+      }
+    }
+    mpp_fuzz::decode_everything(bytes, outcomes);
+  }
+  EXPECT_GT(outcomes.refused, 1000);
+}
+
+TEST(FuzzDecoders, SizesAreCheckedBeforeAllocating) {
+  // 64 bytes that announce a vector of 2^40 ints: refused at once, nothing allocated.
+  Bytes message(64, 0);
+  const std::uint64_t count = std::uint64_t{1} << 40;
+  std::memcpy(message.data(), &count, sizeof count);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_THROW(mpp::detail::Reader(message).read<std::vector<int>>(), mpp::detail::MalformedMessage);
+  EXPECT_THROW(mpp::detail::Reader(message).read<std::string>(), mpp::detail::MalformedMessage);
+  EXPECT_THROW(mpp::detail::Reader(message).read_items<int>([](std::size_t, int&&) {}), mpp::detail::MalformedMessage);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(50));
+  // count * sizeof(T) must not wrap into a small number of bytes.
+  const std::uint64_t wraps = (std::numeric_limits<std::uint64_t>::max() / 4) + 2;
+  std::memcpy(message.data(), &wraps, sizeof wraps);
+  EXPECT_THROW(mpp::detail::Reader(message).read<std::vector<int>>(), mpp::detail::MalformedMessage);
+}
+
+TEST(FuzzDecoders, CodeReferencesOutsideExecutableCodeAreRefused) {
+  const auto good = mpp::detail::CodeRef::of(mpp::detail::code_address(&shipped_function));
+  EXPECT_EQ(good.resolve(), mpp::detail::code_address(&shipped_function));
+  for (std::uint64_t offset : {std::uint64_t{0}, std::uint64_t{1} << 40, ~std::uint64_t{0}, good.offset + (1u << 30)})
+    EXPECT_THROW((mpp::detail::CodeRef{good.module, offset}.resolve()), mpp::detail::MalformedMessage) << offset;
+  EXPECT_THROW((mpp::detail::CodeRef{good.module ^ 1, good.offset}.resolve()), mpp::detail::MalformedMessage);
+}
+
+TEST(FuzzDecoders, EmptyMessagesAreRefused) {
+  const Bytes empty;
+  EXPECT_THROW(mpp::detail::header_of<mpp::detail::RequestHeader>(empty), mpp::detail::MalformedMessage);
+  EXPECT_THROW(mpp::detail::header_of<mpp::detail::ReplyHeader>(empty), mpp::detail::MalformedMessage);
+  EXPECT_THROW(mpp::detail::Reader(empty).read<mpp::detail::TaskHeader>(), mpp::detail::MalformedMessage);
+}
