@@ -13,7 +13,7 @@ endif()
 function(mpp_add_mpi_test target)
   cmake_parse_arguments(PARSE_ARGV 1 arg "" "TIMEOUT;SUFFIX" "RANKS;ARGS;ENV")
   if(NOT arg_TIMEOUT)
-    set(arg_TIMEOUT 120)
+    set(arg_TIMEOUT 240)  # bounds a hang; sized for a loaded 2-core machine
   endif()
   foreach(n IN LISTS arg_RANKS)
     set(name ${target}.np${n})
