@@ -146,6 +146,7 @@ class Reader {
 
   void read_raw(void* out, std::size_t size) {
     require(size);
+    if (size == 0) return;  // `out` may be null (an empty vector's data()): memcpy forbids it even for 0 bytes
     std::memcpy(out, pos_, size);
     pos_ += size;
   }
