@@ -49,16 +49,15 @@ class ModuleTable {
   /// The address of `ref` here, checked to lie in an executable segment of its module, so a
   /// corrupted reference is refused rather than jumped to.
   std::uintptr_t code_at(const CodeRef& ref) {
-    if (!lookup_base(ref.module)) refresh();
-    const auto base = lookup_base(ref.module);
-    if (!base)
+    if (auto address = lookup_code(ref)) return *address;
+    refresh();
+    if (auto address = lookup_code(ref)) return *address;
+    if (!lookup_base(ref.module))
       throw MalformedMessage(
           "mpp: a task names code in a module that is not loaded on this rank; every rank must run "
           "the same executable with the same shared libraries");
-    if (ref.offset > UINTPTR_MAX - *base || !in_executable_segment(ref.module, *base + ref.offset))
-      throw MalformedMessage("mpp: a task names code at offset " + std::to_string(ref.offset) +
-                             ", outside the executable code of its module");
-    return *base + ref.offset;
+    throw MalformedMessage("mpp: a task names code at offset " + std::to_string(ref.offset) +
+                           ", outside the executable code of its module");
   }
 
  private:
@@ -72,11 +71,15 @@ class ModuleTable {
     return CodeRef{it->name_hash, address - it->base};
   }
 
-  bool in_executable_segment(std::uint64_t name_hash, std::uintptr_t address) {
+  /// The address `ref` names, if it lies in an executable segment of its module: one pass.
+  std::optional<std::uintptr_t> lookup_code(const CodeRef& ref) {
     std::shared_lock lock(mutex_);
-    return std::any_of(modules_.begin(), modules_.end(), [&](const Module& m) {
-      return m.name_hash == name_hash && m.executable && address >= m.begin && address < m.end;
-    });
+    for (const auto& m : modules_) {
+      if (m.name_hash != ref.module || !m.executable || ref.offset > UINTPTR_MAX - m.base) continue;
+      const std::uintptr_t address = m.base + ref.offset;
+      if (address >= m.begin && address < m.end) return address;
+    }
+    return std::nullopt;
   }
 
   std::optional<std::uintptr_t> lookup_base(std::uint64_t name_hash) {

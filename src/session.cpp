@@ -165,15 +165,12 @@ void Session::start(MPI_Comm comm) {
   } catch (const UsageError& bad_setting) {
     problem = bad_setting.what();
   }
-  if (!problem.empty()) {
-    // reported below, like the other refusals
-  } else if (provided < MPI_THREAD_MULTIPLE) {
+  if (problem.empty() && provided < MPI_THREAD_MULTIPLE)
     problem =
         "mpp needs MPI_THREAD_MULTIPLE (the master delivers results on a progress thread); "
         "initialise MPI with MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided)";
-  } else if (size_ < 2) {
+  if (problem.empty() && size_ < 2)
     problem = "mpp::Session started with " + std::to_string(size_) + " rank: " + launch_advice();
-  }
   Session* none = nullptr;
   if (problem.empty() && !current_session.compare_exchange_strong(none, this))
     problem = "only one mpp::Session may exist at a time in a process; create it once, at the top of main";

@@ -42,8 +42,9 @@ class Poller {
   template <class Ready>
   bool until(Ready&& ready, std::optional<Clock::time_point> deadline, GlobalAddress watched) {
     for (;;) {
-      // Read before ready(): a change after this read makes the sleep below end at once.
-      const std::int64_t seen = space_.load<std::int64_t>(watched);
+      // Read before ready(): a change after this read makes the sleep below end at once. Only a
+      // local word is slept on in the kernel; reading a remote one would cost an RMA operation.
+      const std::int64_t seen = space_.is_local(watched) ? space_.load<std::int64_t>(watched) : 0;
       if (ready()) return true;
       if (deadline && Clock::now() >= *deadline) return false;
       pause_on(watched, seen);

@@ -225,7 +225,7 @@ class Reader {
   std::size_t remaining() const { return static_cast<std::size_t>(end_ - pos_); }
   bool empty() const { return pos_ == end_; }
   /// The bytes not read yet.
-  std::span<const char> rest() const { return {pos_, static_cast<std::size_t>(end_ - pos_)}; }
+  std::span<const char> rest() const { return {pos_, remaining()}; }
 
  private:
   template <class T, std::size_t... I>
