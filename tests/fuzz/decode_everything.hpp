@@ -5,6 +5,7 @@
 // crash, a read outside `bytes` under AddressSanitizer) is a bug. Shared by the CTest fuzz test
 // and the libFuzzer target.
 #include <cstring>
+#include <map>
 #include <mpp/detail/code_ref.hpp>
 #include <mpp/detail/protocol.hpp>
 #include <mpp/detail/requests.hpp>
@@ -18,15 +19,15 @@ namespace mpp_fuzz {
 using mpp::detail::MalformedMessage;
 using mpp::detail::Reader;
 
-/// A type that travels through a Boost archive (its destructor makes it not raw bytes).
+/// A type that travels through a Boost archive, with the containers Boost sizes from a count.
 struct Archived {
   std::int64_t a = 0;
-  double b = 0;
-  std::int32_t c = 0;
-  ~Archived() {}
+  std::vector<double> values;
+  std::string name;
+  std::map<int, std::string> labels;
   template <class Archive>
   void serialize(Archive& archive, unsigned) {
-    archive& a& b& c;
+    archive& a& values& name& labels;
   }
 };
 
@@ -47,10 +48,6 @@ void attempt(Outcomes& outcomes, Decode&& decode) {
 }
 
 inline void decode_everything(std::span<const char> bytes, Outcomes& outcomes) {
-  // Boost-archived types are decoded with a struct of scalars only: Boost's own collection
-  // loading (a std::vector or std::string inside a user struct) sizes its container from the
-  // count it reads before it finds the bytes missing, which mpp does not yet check.
-
   attempt(outcomes, [&] { Reader(bytes).read<std::string>(); });
   attempt(outcomes, [&] { Reader(bytes).read<std::vector<int>>(); });
   attempt(outcomes, [&] { Reader(bytes).read<std::vector<double>>(); });

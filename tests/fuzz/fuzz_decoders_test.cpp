@@ -4,6 +4,7 @@
 // tests/fuzz/libfuzzer_decoders.cpp.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <limits>
@@ -30,7 +31,9 @@ std::vector<Bytes> valid_messages() {
   Writer archived;
   mpp_fuzz::Archived value;
   value.a = 7;
-  value.b = 2.5;
+  value.values = {2.5, 3.5};
+  value.name = "archived";
+  value.labels = {{1, "one"}, {2, "two"}};
   archived.write(value);
   messages.push_back(archived.bytes());
   Writer items;
@@ -104,6 +107,31 @@ TEST(FuzzDecoders, SizesAreCheckedBeforeAllocating) {
   const std::uint64_t wraps = (std::numeric_limits<std::uint64_t>::max() / 4) + 2;
   std::memcpy(message.data(), &wraps, sizeof wraps);
   EXPECT_THROW(mpp::detail::Reader(message).read<std::vector<int>>(), mpp::detail::MalformedMessage);
+}
+
+TEST(FuzzDecoders, ArchivedContainerSizesAreCheckedBeforeAllocating) {
+  // A user struct whose vector, then whose string, announces 2^27 elements: Boost alone would
+  // allocate and zero a gigabyte before finding the bytes missing.
+  mpp_fuzz::Archived value;
+  value.values = {1.0, 2.0, 3.0};
+  value.name = std::string(5, 'n');
+  Writer writer;
+  writer.write(value);
+  for (const std::uint64_t announced : {std::uint64_t{3}, std::uint64_t{5}}) {
+    Bytes message = writer.bytes();
+    const auto at = std::search(message.begin(), message.end(), reinterpret_cast<const char*>(&announced),
+                                reinterpret_cast<const char*>(&announced) + sizeof announced);
+    ASSERT_NE(at, message.end()) << "count " << announced << " not found in the archive";
+    const std::uint64_t huge = std::uint64_t{1} << 27;
+    std::memcpy(&*at, &huge, sizeof huge);
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_THROW(mpp::detail::Reader(message).read<mpp_fuzz::Archived>(), mpp::detail::MalformedMessage);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(50)) << "count " << announced;
+  }
+  // The unchanged message still decodes to the same value.
+  const auto back = mpp::detail::Reader(writer.bytes()).read<mpp_fuzz::Archived>();
+  EXPECT_EQ(back.values, value.values);
+  EXPECT_EQ(back.name, value.name);
 }
 
 TEST(FuzzDecoders, CodeReferencesOutsideExecutableCodeAreRefused) {

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "mpp/detail/checked_archive.hpp"
 #include "mpp/detail/malformed_message.hpp"
 #include "mpp/serialization.hpp"
 
@@ -243,12 +244,10 @@ class Reader {
   void read_archive(Read&& read) {
     ViewBuffer buffer(pos_, end_);
     try {
-      boost::archive::binary_iarchive archive(buffer, archive_flags);
+      CheckedArchive archive(buffer, archive_flags);
       read(archive);
     } catch (const boost::archive::archive_exception& e) {
       throw MalformedMessage(std::string("mpp: an archive in a message does not decode: ") + e.what());
-    } catch (const std::length_error& e) {
-      throw MalformedMessage(std::string("mpp: an archive in a message announces an impossible size: ") + e.what());
     } catch (const std::bad_alloc&) {
       throw MalformedMessage("mpp: an archive in a message announces more data than memory holds");
     }
