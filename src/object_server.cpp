@@ -194,9 +194,7 @@ void ObjectServer::answer(int rank, const Reply& reply) {
   out.write_raw(&header, sizeof header);
   out.write_raw(reply.result.data(), reply.result.size());
   // The caller is waiting for exactly this message, so a blocking send completes promptly.
-  check_mpi(
-      MPI_Send(out.bytes().data(), static_cast<int>(out.size()), MPI_BYTE, rank, static_cast<int>(Tag::replies), comm_),
-      "MPI_Send");
+  send_bytes(comm_, rank, Tag::replies, out.bytes());
 }
 
 }  // namespace mpp::detail

@@ -150,9 +150,7 @@ void PipeEnd::deliver_to_peer(bool eof, const Bytes& payload) {
   const PipeHeader header{pipe_, peer, static_cast<std::uint8_t>(eof)};
   out.write_raw(&header, sizeof header);
   out.write_raw(payload.data(), payload.size());
-  check_mpi(MPI_Send(out.bytes().data(), static_cast<int>(out.size()), MPI_BYTE, rank, static_cast<int>(Tag::pipe),
-                     Session::current().communicator()),
-            "MPI_Send");
+  send_bytes(Session::current().communicator(), rank, Tag::pipe, out.bytes());
 }
 
 void PipeEnd::send(const Bytes& message) {

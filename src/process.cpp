@@ -1,9 +1,12 @@
 #include "mpp/process.hpp"
 
 #include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <mutex>
 #include <vector>
+
+#include "mpp/detail/worker.hpp"
 
 namespace mpp {
 namespace detail {
@@ -27,21 +30,55 @@ ProcessScope::~ProcessScope() { running_process = nullptr; }
 
 const ProcessContext* current_process_context() { return running_process; }
 
-void ProcessState::fail(std::uint64_t, const RemoteError& error) {
-  if (!terminated) {
-    // Python prints a child's traceback on stderr and sets exitcode 1; so do we.
-    std::fprintf(stderr, "Process %s (rank %d on %s) failed:\n%s: %s\n", name.c_str(), error.rank(),
-                 error.host().c_str(), error.type().c_str(), error.message().c_str());
-    std::fflush(stderr);
-  }
-  end(1);
+namespace {
+
+// Python prints a failed child's traceback on stderr; so do we, on the master.
+void print_failure(const std::string& name, const ErrorReport& report) {
+  std::fprintf(stderr, "Process %s (rank %d on %s) failed:\n%s: %s\n", name.c_str(), report.rank, report.host.c_str(),
+               report.type.c_str(), report.message.c_str());
+  std::fflush(stderr);
 }
 
-void ProcessState::request_stop(const std::shared_ptr<ProcessState>& self) {
+}  // namespace
+
+void run_process(const ProcessContext& context, const std::function<void()>& target, Writer& out) {
+  const auto body = [&] {
+    ProcessScope scope(context);
+    try {
+      target();
+      return 0;
+    } catch (...) {
+      auto report = describe_current_exception();
+      report.rank = Session::current().rank();
+      report.host = Session::current().host();
+      Writer note;
+      report.write(note);
+      relay_note(note.bytes());
+      return 1;
+    }
+  };
+  const ChildEnding ending = run_in_child(body, Supervision{context.stop_signal(), context.child_pid()});
+  out.write(ending.exitcode);
+  out.write_raw(ending.note.data(), ending.note.size());
+}
+
+void ProcessState::deliver(std::uint64_t, Reader& ending) {
+  const int code = ending.read<int>();
+  if (!ending.empty()) print_failure(name, ErrorReport::read(ending));
+  exitcode = code;
+}
+
+void ProcessState::fail(std::uint64_t, const RemoteError& error) {
+  print_failure(name, ErrorReport{error.type(), error.message(), error.host(), error.rank(), std::nullopt});
+  exitcode = 1;
+}
+
+void ProcessState::request_stop(const std::shared_ptr<ProcessState>& self, int signal) {
   if (exitcode != not_ended) return;
-  terminated = true;
+  signal_asked = signal;
   Engine& engine = Session::current().engine();
-  if (!engine.cancel_queued(engine.process_lane(), self.get())) stop.set(1);
+  if (!engine.cancel_queued(engine.process_lane(), self.get()))
+    words.space().store<std::int32_t>(stop_signal_word(words), signal);
 }
 
 void stop_daemon_processes() {
@@ -52,14 +89,14 @@ void stop_daemon_processes() {
       if (auto state = weak.lock()) alive.push_back(std::move(state));
     daemons().started.clear();
   }
-  for (auto& state : alive) state->request_stop(state);
+  for (auto& state : alive) state->request_stop(state, SIGTERM);
 }
 
 }  // namespace detail
 
 bool stop_requested() {
   const auto* context = detail::running_process;
-  return context && context->stop.get() != 0;
+  return context && detail::shared_space().load<std::int32_t>(context->stop_signal()) != 0;
 }
 
 std::string Process::next_name() {
@@ -70,7 +107,7 @@ std::string Process::next_name() {
 void Process::start() {
   if (started_) throw UsageError("mpp: Process::start: processes can only be started once (" + name() + ")");
   detail::Engine& engine = Session::current().engine();
-  detail::ProcessContext context{state_->name, state_->stop};
+  detail::ProcessContext context{state_->name, state_->words};
   auto task = detail::make_task(invoker_, function_, detail::no_item, [&](detail::Writer& out) {
     out.write(context);
     out.write_raw(args_.data(), args_.size());
@@ -111,9 +148,9 @@ std::optional<int> Process::rank() const {
 }
 
 std::optional<int> Process::pid() const {
-  const auto r = rank();
-  if (!r) return std::nullopt;
-  return Session::current().pid_of(*r);
+  const int pid = state_->words.space().load<std::int32_t>(detail::child_pid_word(state_->words));
+  if (pid == 0) return std::nullopt;
+  return pid;
 }
 
 void Process::set_name(std::string name) { state_->name = std::move(name); }
@@ -124,7 +161,11 @@ void Process::set_daemon(bool daemon) {
 }
 
 void Process::terminate() {
-  if (started_) state_->request_stop(state_);
+  if (started_) state_->request_stop(state_, SIGTERM);
+}
+
+void Process::kill() {
+  if (started_) state_->request_stop(state_, SIGKILL);
 }
 
 void Process::require_started(const char* method) const {

@@ -4,16 +4,25 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 
 namespace mpp::detail {
 
+void send_bytes(MPI_Comm comm, int dest, Tag tag, std::span<const char> bytes) {
+  if (in_child()) return relay_send(dest, static_cast<int>(tag), bytes);
+  check_mpi(MPI_Send(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, dest, static_cast<int>(tag), comm),
+            "MPI_Send");
+}
+
 void end_job_on_malformed(const char* channel, int sender, const std::exception& problem) {
+  const std::string what =
+      std::string("a malformed ") + channel + " message from rank " + std::to_string(sender) + ": " + problem.what();
+  if (in_child()) relay_end_job("(in a child process) " + what);
   int rank = -1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
-  std::fprintf(stderr, "mpp: rank %d (world) on %s received a malformed %s message from rank %d: %s; ending the job\n",
-               rank, host, channel, sender, problem.what());
+  std::fprintf(stderr, "mpp: rank %d (world) on %s received %s; ending the job\n", rank, host, what.c_str());
   std::fflush(stderr);
   MPI_Abort(MPI_COMM_WORLD, 3);
   std::_Exit(3);

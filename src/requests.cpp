@@ -33,9 +33,7 @@ Reply exchange_with_master(Bytes& message, bool wants_reply) {
   const Session& session = Session::current();
   const MPI_Comm comm = session.communicator();
   std::lock_guard lock(worker_call_mutex());
-  check_mpi(
-      MPI_Send(message.data(), static_cast<int>(message.size()), MPI_BYTE, 0, static_cast<int>(Tag::requests), comm),
-      "MPI_Send");
+  send_bytes(comm, 0, Tag::requests, message);
   if (!wants_reply) return {};
   Backoff backoff = message_backoff();
   SharedSpace& space = shared_space();

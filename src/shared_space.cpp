@@ -9,12 +9,71 @@
 #include <string>
 #include <thread>
 
+#include "mpp/detail/child.hpp"
+
 namespace mpp::detail {
 namespace {
 
 std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to * to; }
 
+MPI_Datatype mpi_type(WordType type) {
+  switch (type) {
+    case WordType::i32:
+      return MPI_INT32_T;
+    case WordType::i64:
+      return MPI_INT64_T;
+    case WordType::u32:
+      return MPI_UINT32_T;
+    case WordType::u64:
+      return MPI_UINT64_T;
+    case WordType::f32:
+      return MPI_FLOAT;
+    case WordType::f64:
+      return MPI_DOUBLE;
+  }
+  throw MalformedMessage("mpp: a remote access names no known word type");
+}
+
+MPI_Op mpi_op(RemoteAccess::Op op) {
+  switch (op) {
+    case RemoteAccess::Op::no_op:
+      return MPI_NO_OP;
+    case RemoteAccess::Op::replace:
+      return MPI_REPLACE;
+    case RemoteAccess::Op::sum:
+      return MPI_SUM;
+  }
+  throw MalformedMessage("mpp: a remote access names no known operation");
+}
+
 }  // namespace
+
+std::size_t RemoteAccess::in_bytes() const {
+  switch (kind) {
+    case Kind::fetch_and_op:
+      return word_bytes;
+    case Kind::compare_and_swap:
+      return 2 * std::size_t{word_bytes};
+    case Kind::read:
+      return 0;
+    case Kind::write:
+      return count * word_bytes;
+  }
+  return 0;
+}
+
+std::size_t RemoteAccess::out_bytes() const {
+  switch (kind) {
+    case Kind::fetch_and_op:
+    case Kind::compare_and_swap:
+      return word_bytes;
+    case Kind::read:
+      return count * word_bytes;
+    case Kind::write:
+      return 0;
+  }
+  return 0;
+}
 
 SharedSpace::SharedSpace(MPI_Comm comm, std::size_t my_segment_bytes, bool force_rma) {
   check_mpi(MPI_Comm_dup(comm, &comm_), "MPI_Comm_dup");
@@ -77,6 +136,7 @@ SharedSpace::~SharedSpace() {
 }
 
 GlobalAddress SharedSpace::allocate(std::size_t bytes) {
+  if (in_child()) return relay_allocate(bytes);  // the free list lives in the parent
   bytes = round_up(std::max<std::size_t>(bytes, 1), alignment);
   std::lock_guard lock(heap_mutex_);
   sweep_retired();
@@ -95,6 +155,7 @@ GlobalAddress SharedSpace::allocate(std::size_t bytes) {
 }
 
 void SharedSpace::retire(GlobalAddress block, std::size_t bytes) {
+  if (in_child()) return relay_retire(block, bytes);
   std::lock_guard lock(heap_mutex_);
   retired_.emplace_back(block, round_up(std::max<std::size_t>(bytes, 1), alignment));
   sweep_retired();
@@ -140,8 +201,39 @@ void SharedSpace::wake(GlobalAddress at, int how_many) {
     syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(p), FUTEX_WAKE, how_many, nullptr, nullptr, 0);
 }
 
+void SharedSpace::access_remote(const RemoteAccess& access, const void* in, void* out) {
+  if (in_child()) {
+    relay_remote_access(access, {static_cast<const char*>(in), access.in_bytes()},
+                        {static_cast<char*>(out), access.out_bytes()});
+    return;
+  }
+  const MPI_Datatype type = mpi_type(access.type);
+  const auto offset = static_cast<MPI_Aint>(access.at.offset);
+  const int rank = access.at.rank;
+  const int count = static_cast<int>(access.count);
+  switch (access.kind) {
+    case RemoteAccess::Kind::fetch_and_op:
+      check_mpi(MPI_Fetch_and_op(in, out, type, rank, offset, mpi_op(access.op), world_), "MPI_Fetch_and_op");
+      break;
+    case RemoteAccess::Kind::compare_and_swap: {
+      const char* desired = static_cast<const char*>(in);
+      check_mpi(MPI_Compare_and_swap(desired, desired + access.word_bytes, out, type, rank, offset, world_),
+                "MPI_Compare_and_swap");
+      break;
+    }
+    case RemoteAccess::Kind::read:
+      check_mpi(MPI_Get_accumulate(nullptr, 0, type, out, count, type, rank, offset, count, type, MPI_NO_OP, world_),
+                "MPI_Get_accumulate");
+      break;
+    case RemoteAccess::Kind::write:
+      check_mpi(MPI_Accumulate(in, count, type, rank, offset, count, type, MPI_REPLACE, world_), "MPI_Accumulate");
+      break;
+  }
+  check_mpi(MPI_Win_flush(rank, world_), "MPI_Win_flush");
+}
+
 void SharedSpace::progress() {
-  if (!uses_rma_) return;
+  if (!uses_rma_ || in_child()) return;
   int flag = 0;
   MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm_, &flag, MPI_STATUS_IGNORE);  // nothing is ever sent here
 }

@@ -28,9 +28,7 @@ std::string demangle(const char* name) {
 }
 
 void send_results(MPI_Comm comm, Writer& out) {
-  check_mpi(
-      MPI_Send(out.bytes().data(), static_cast<int>(out.size()), MPI_BYTE, 0, static_cast<int>(Tag::results), comm),
-      "MPI_Send");
+  send_bytes(comm, 0, Tag::results, out.bytes());
   out.bytes().clear();
 }
 

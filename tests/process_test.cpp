@@ -3,7 +3,10 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
+#include <cstdlib>
 #include <mpp/mpp.hpp>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -26,11 +29,43 @@ void wait_for(mpp::Event go) { go.wait(); }
 
 void mark_ran(mpp::Value<int> ran) { ran.set(1); }
 
-/// Works until asked to stop, then says so.
-void work_until_stopped(mpp::Queue<std::string> q) {
+/// Sleeps for good, after saying it runs.
+void sleep_forever(mpp::Queue<std::string> q) {
+  q.put("running");
+  for (;;) std::this_thread::sleep_for(1s);
+}
+
+/// Ignores SIGTERM and returns once asked to stop: terminate() reaches code that handles it.
+void stop_when_asked(mpp::Queue<std::string> q) {
+  std::signal(SIGTERM, SIG_IGN);
   q.put("running");
   while (!mpp::stop_requested()) std::this_thread::sleep_for(1ms);
   q.put("stopped");
+  for (;;) std::this_thread::sleep_for(1s);  // until kill()
+}
+
+void exit_with(int code) { std::exit(code); }
+
+void underscore_exit_with(int code) { ::_exit(code); }
+
+void write_through_null() {
+  volatile int* nowhere = nullptr;
+  *nowhere = 1;
+}
+
+mpp::Queue<std::string>* at_exit_queue = nullptr;
+void say_goodbye() { at_exit_queue->put("atexit handler ran"); }
+void register_at_exit(mpp::Queue<std::string> q) {
+  static mpp::Queue<std::string> kept = q;  // the handler runs after the target's arguments are gone
+  at_exit_queue = &kept;
+  std::atexit(say_goodbye);
+}
+
+void add_under_lock(mpp::Value<int> total, mpp::Lock lock, int times) {
+  for (int i = 0; i < times; ++i) {
+    std::lock_guard guard(lock);
+    total.set(total.get() + 1);
+  }
 }
 
 int square(int x) { return x * x; }
@@ -122,16 +157,79 @@ TEST(Process, TerminateCancelsAProcessStillWaitingForARank) {
   EXPECT_FALSE(waiting.rank().has_value());
 }
 
-TEST(Process, TerminateAsksARunningTargetToStop) {
+TEST(Process, TerminateAndKillEndARunningTargetAtOnce) {
+  for (const auto& [stop, code] : {std::pair{&mpp::Process::terminate, -15}, std::pair{&mpp::Process::kill, -9}}) {
+    mpp::Queue<std::string> q;
+    mpp::Process p(sleep_forever, q);
+    p.start();
+    EXPECT_EQ(q.get(30s), "running");
+    const auto asked = std::chrono::steady_clock::now();
+    (p.*stop)();
+    EXPECT_TRUE(p.join(30s));
+    EXPECT_LT(std::chrono::steady_clock::now() - asked, 1s);
+    EXPECT_EQ(p.exitcode(), code);
+  }
+  EXPECT_FALSE(mpp::stop_requested());  // outside a process it is always false
+}
+
+TEST(Process, ATargetHandlingSigtermSeesStopRequestedAndKillStillEndsIt) {
   mpp::Queue<std::string> q;
-  mpp::Process p(work_until_stopped, q);
+  mpp::Process p(stop_when_asked, q);
   p.start();
   EXPECT_EQ(q.get(30s), "running");
   p.terminate();
+  EXPECT_EQ(q.get(30s), "stopped");
+  EXPECT_TRUE(p.is_alive());
+  p.kill();
   EXPECT_TRUE(p.join(30s));
-  EXPECT_EQ(q.get(), "stopped");
-  EXPECT_EQ(p.exitcode(), -15);
-  EXPECT_FALSE(mpp::stop_requested());  // outside a process it is always false
+  EXPECT_EQ(p.exitcode(), -9);
+}
+
+TEST(Process, ExitCodesAreThoseOfTheChild) {
+  mpp::Process exits(exit_with, 7);
+  mpp::Process underscore_exits(underscore_exit_with, 3);
+  mpp::Process crashes(write_through_null);
+  for (auto* p : {&exits, &underscore_exits, &crashes}) p->start();
+  for (auto* p : {&exits, &underscore_exits, &crashes}) EXPECT_TRUE(p->join(60s));
+  EXPECT_EQ(exits.exitcode(), 7);
+  EXPECT_EQ(underscore_exits.exitcode(), 3);
+  EXPECT_EQ(crashes.exitcode(), -11);
+  // The rank that ran the crashing child is still there.
+  mpp::Process after(square, 2);
+  after.start();
+  after.join();
+  EXPECT_EQ(after.exitcode(), 0);
+}
+
+TEST(Process, AtexitHandlersOfTheTargetRun) {
+  mpp::Queue<std::string> q;
+  mpp::Process p(register_at_exit, q);
+  p.start();
+  p.join();
+  EXPECT_EQ(p.exitcode(), 0);
+  EXPECT_EQ(q.get(30s), "atexit handler ran");
+}
+
+TEST(Process, ThePidIsTheChildsNotTheRanks) {
+  mpp::Queue<std::string> names;
+  mpp::Queue<int> pids;
+  mpp::Process p(report_identity, names, pids);
+  p.start();
+  const int pid = pids.get(30s);
+  p.join();
+  EXPECT_EQ(p.pid(), pid);
+  EXPECT_NE(pid, mpp::Session::current().pid_of(*p.rank()));
+}
+
+TEST(Process, ChildrenShareValuesLocksAndQueues) {
+  mpp::Value<int> total(0);
+  mpp::Lock lock;
+  std::vector<mpp::Process> processes;
+  for (int w = 0; w < workers(); ++w) processes.emplace_back(add_under_lock, total, lock, 200);
+  for (auto& p : processes) p.start();
+  for (auto& p : processes) p.join();
+  for (auto& p : processes) EXPECT_EQ(p.exitcode(), 0);
+  EXPECT_EQ(total.get(), 200 * workers());
 }
 
 TEST(Process, MisuseThrowsLikePython) {

@@ -1,52 +1,61 @@
 #pragma once
-// mpp::Process: Python's multiprocessing.Process, as a function run on a worker rank.
+// mpp::Process: Python's multiprocessing.Process, run in a child OS process of a worker rank.
 //
 //   void f(mpp::Queue<std::string> q) { q.put("hello"); }
 //   mpp::Process p(f, q);   // target and arguments, like Process(target=f, args=(q,))
 //   p.start();              // runs on a free worker rank; waits its turn when none is free
 //   p.join();               // p.exitcode() == 0; 1 if f threw (its error is printed, as Python does)
 //
+// The worker rank forks a child that runs the target and watches it (detail/child.hpp), so a
+// process ends as Python's does: exitcode 0 when the target returns, 1 when it throws, n after
+// std::exit(n), -N when signal N ends it (terminate() sends SIGTERM: -15; kill() SIGKILL: -9;
+// a segfault: -11). A crash ends only that child. pid() is the child's own process id.
+//
 // Each running process has a worker rank to itself, so processes that wait for each other run
 // side by side as long as there are enough workers; more processes than workers run as
 // workers become free. Start processes from the master rank. The arguments are copied when
 // the Process is constructed.
-//
-// terminate() / kill(): MPI cannot stop one rank without ending the whole job. A process that
-// has not reached a worker yet is cancelled (exitcode -15, as SIGTERM in Python). A running one
-// is asked to stop: mpp::stop_requested() turns true inside its target, which should return;
-// its exitcode is then -15. A target that never looks keeps its rank until it returns.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 
+#include "mpp/detail/child.hpp"
 #include "mpp/detail/deadline.hpp"
 #include "mpp/detail/engine.hpp"
+#include "mpp/detail/shared_block.hpp"
 #include "mpp/detail/shipping.hpp"
 #include "mpp/errors.hpp"
 #include "mpp/session.hpp"
-#include "mpp/shared.hpp"
 
 namespace mpp {
 
-/// Inside a Process target: whether terminate() or kill() was called on it. False elsewhere.
+/// Inside a Process target: whether terminate() or kill() was called on it (a target that
+/// handles SIGTERM may look). False elsewhere.
 bool stop_requested();
 
 namespace detail {
 
+/// The two int32 words a process's master and its rank share: the signal asked for (0: none)
+/// and the child's pid (0: not forked yet).
+inline constexpr std::size_t process_words_bytes = 2 * sizeof(std::int32_t);
+inline GlobalAddress stop_signal_word(const SharedBlock& words) { return words.payload(); }
+inline GlobalAddress child_pid_word(const SharedBlock& words) { return words.payload() + sizeof(std::int32_t); }
+
 /// What a process's rank needs besides the target's arguments.
 struct ProcessContext {
-  ProcessContext(std::string n, Value<int> s) : name(std::move(n)), stop(std::move(s)) {}
-  explicit ProcessContext(for_loading_t) : stop(for_loading) {}
-
   std::string name;
-  Value<int> stop;  // nonzero: terminate() was called
+  SharedBlock words;
+
+  GlobalAddress stop_signal() const { return stop_signal_word(words); }
+  GlobalAddress child_pid() const { return child_pid_word(words); }
 
   template <class Archive>
   void serialize(Archive& archive, unsigned) {
-    archive& name& stop;
+    archive& name& words;
   }
 };
 
@@ -62,11 +71,19 @@ class ProcessScope {
   ProcessContext context_;
 };
 
+/// Runs `target` in a supervised child and writes how it ended: its exit code, then the error
+/// report of a target that threw.
+void run_process(const ProcessContext& context, const std::function<void()>& target, Writer& out);
+
 template <class F, class ArgsTuple>
 void invoke_process(TaskCall& call) {
   F f = callable_from<F>(call.function);
-  ProcessScope scope(call.args.read<ProcessContext>());
-  std::apply(f, call.args.read<ArgsTuple>());  // the return value is dropped, as Python's is
+  const auto context = call.args.read<ProcessContext>();
+  // The arguments come to life in the child and die there: handles (queues, shared blocks)
+  // count their holders, and the parent's copy of a child's objects is never destroyed. The
+  // return value is dropped, as Python's is.
+  run_process(
+      context, [&] { std::apply(f, call.args.read<ArgsTuple>()); }, call.results);
 }
 
 /// A process's life as the master sees it; the engine reports to it.
@@ -76,22 +93,21 @@ class ProcessState final : public TaskSink {
 
   std::string name;
   bool daemon = false;
-  Value<int> stop{0};
+  SharedBlock words{process_words_bytes};
   std::atomic<int> rank{-1};
   std::atomic<int> exitcode{not_ended};
-  std::atomic<bool> terminated{false};
+  std::atomic<int> signal_asked{0};
 
   void dispatched(std::uint64_t, int worker) override { rank = worker; }
-  void deliver(std::uint64_t, Reader&) override { end(0); }
+  /// The child's exit code, then the error report of a target that threw.
+  void deliver(std::uint64_t, Reader& ending) override;
+  /// The worker could not run the process at all (fork failed).
   void fail(std::uint64_t, const RemoteError& error) override;
-  void cancel(std::uint64_t) override { end(0); }
+  /// Stopped before it reached a worker: it ends as the signal asked for would have ended it.
+  void cancel(std::uint64_t) override { exitcode = -signal_asked; }
 
-  /// Cancels the process if it still waits for a rank, else raises its stop flag.
-  void request_stop(const std::shared_ptr<ProcessState>& self);
-
- private:
-  void end(int code) { exitcode = terminated ? terminated_exitcode : code; }
-  static constexpr int terminated_exitcode = -15;  // -SIGTERM, as Python reports it
+  /// Cancels the process if it still waits for a rank, else has its rank send `signal` to it.
+  void request_stop(const std::shared_ptr<ProcessState>& self, int signal);
 };
 
 /// Runs at session end: daemon processes are asked to stop (queued ones cancelled).
@@ -124,10 +140,10 @@ class Process {
   }
   /// Started and not yet ended (a process waiting for a free rank is alive, as it is started).
   bool is_alive() const;
-  /// Empty while running (or before start); 0 when the target returned, 1 when it threw,
-  /// -15 when it was terminated.
+  /// Empty while running (or before start); 0 when the target returned, 1 when it threw, n
+  /// after std::exit(n), -N when signal N ended it (-15 after terminate(), -9 after kill()).
   std::optional<int> exitcode() const;
-  /// The OS process id of the rank running it; empty until it reaches one.
+  /// The OS process id of its child process; empty until the child runs.
   std::optional<int> pid() const;
   /// The worker rank running it; empty until it reaches one.
   std::optional<int> rank() const;
@@ -138,10 +154,10 @@ class Process {
   bool daemon() const { return state_->daemon; }
   void set_daemon(bool daemon);
 
-  /// Cancels the process if it waits for a rank, else asks it to stop (see the top of this file).
+  /// Sends SIGTERM to the process (cancels it if it still waits for a rank): exitcode -15.
   void terminate();
-  /// The same as terminate(): over MPI there is no stronger way to stop one rank.
-  void kill() { terminate(); }
+  /// Sends SIGKILL, which a target cannot catch: exitcode -9.
+  void kill();
 
  private:
   static std::string next_name();

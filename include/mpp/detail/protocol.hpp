@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 
+#include "mpp/detail/child.hpp"
 #include "mpp/detail/code_ref.hpp"
 #include "mpp/detail/mpi_check.hpp"
 #include "mpp/detail/wire.hpp"
@@ -30,8 +31,17 @@ inline constexpr std::uint64_t no_item = ~std::uint64_t{0};
 
 /// If a message from `source` with `tag` (wildcards allowed) is waiting, receives it whole into
 /// `into` and returns its status; otherwise returns nothing at once. Matched probe + receive,
-/// so two threads polling one communicator never take each other's message.
+/// so two threads polling one communicator never take each other's message. In a supervised
+/// child the parent rank receives it (on the session's communicator, the only one a child uses).
 inline std::optional<MPI_Status> try_receive(MPI_Comm comm, int source, int tag, Bytes& into) {
+  if (in_child()) {
+    const auto from = relay_try_receive(source, tag, into);
+    if (!from) return std::nullopt;
+    MPI_Status status{};
+    status.MPI_SOURCE = *from;
+    status.MPI_TAG = tag;
+    return status;
+  }
   int flag = 0;
   MPI_Message handle;
   MPI_Status status;
@@ -43,6 +53,9 @@ inline std::optional<MPI_Status> try_receive(MPI_Comm comm, int source, int tag,
   check_mpi(MPI_Mrecv(into.data(), count, MPI_BYTE, &handle, MPI_STATUS_IGNORE), "MPI_Mrecv");
   return status;
 }
+
+/// MPI_Send of `bytes` to `dest`; in a supervised child the parent rank sends it.
+void send_bytes(MPI_Comm comm, int dest, Tag tag, std::span<const char> bytes);
 
 /// The fixed-size header that starts `message`; MalformedMessage when the message is shorter.
 template <class Header>

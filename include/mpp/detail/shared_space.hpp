@@ -37,16 +37,35 @@ struct GlobalAddress {
 template <class T>
 concept shared_word = std::is_arithmetic_v<T> && !std::is_same_v<T, bool> && (sizeof(T) == 4 || sizeof(T) == 8);
 
+/// The element type of a word operation, as it travels (a child's relayed call carries it).
+enum class WordType : std::uint8_t { i32, i64, u32, u64, f32, f64 };
+
 template <shared_word T>
-MPI_Datatype mpi_type() {
+constexpr WordType word_type() {
   if constexpr (std::is_floating_point_v<T>) {
-    return sizeof(T) == 8 ? MPI_DOUBLE : MPI_FLOAT;
+    return sizeof(T) == 8 ? WordType::f64 : WordType::f32;
   } else if constexpr (std::is_signed_v<T>) {
-    return sizeof(T) == 8 ? MPI_INT64_T : MPI_INT32_T;
+    return sizeof(T) == 8 ? WordType::i64 : WordType::i32;
   } else {
-    return sizeof(T) == 8 ? MPI_UINT64_T : MPI_UINT32_T;
+    return sizeof(T) == 8 ? WordType::u64 : WordType::u32;
   }
 }
+
+/// One operation on another rank's memory through the world window.
+struct RemoteAccess {
+  enum class Kind : std::uint8_t { fetch_and_op, compare_and_swap, read, write };
+  enum class Op : std::uint8_t { no_op, replace, sum };
+  Kind kind;
+  WordType type;
+  Op op;
+  std::uint8_t word_bytes;
+  GlobalAddress at;
+  std::uint64_t count;  // words read or written; 1 otherwise
+
+  /// Bytes of operands it takes and of results it gives.
+  std::size_t in_bytes() const;
+  std::size_t out_bytes() const;
+};
 
 /// The unsigned integer of T's size: compare-and-swap of floating values compares their bits.
 template <class T>
@@ -96,6 +115,11 @@ class SharedSpace {
   /// Whether this rank reaches `at` with CPU atomics (its own or a same-node segment).
   bool is_local(GlobalAddress at) const { return local(at) != nullptr; }
 
+  /// Runs `access` with MPI (in a supervised child: through its parent). `in` holds the operand
+  /// (compare_and_swap: desired, then expected; write: the words); `out` gets the old value or
+  /// the words read.
+  void access_remote(const RemoteAccess& access, const void* in, void* out);
+
   /// Lets RMA aimed at this rank proceed (some transports need the target inside MPI).
   void progress();
 
@@ -113,9 +137,8 @@ class SharedSpace {
     auto* base = direct_base_[static_cast<std::size_t>(at.rank)];
     return base ? base + at.offset : nullptr;
   }
-  void flush(int rank) { check_mpi(MPI_Win_flush(rank, world_), "MPI_Win_flush"); }
   template <shared_word T>
-  T remote_fetch_and_op(GlobalAddress at, T operand, MPI_Op op);
+  T remote_fetch_and_op(GlobalAddress at, T operand, RemoteAccess::Op op);
   void sweep_retired();
 
   MPI_Comm comm_ = MPI_COMM_NULL;  // a duplicate: never carries messages, only progress and windows
@@ -134,36 +157,34 @@ class SharedSpace {
 };
 
 template <shared_word T>
-T SharedSpace::remote_fetch_and_op(GlobalAddress at, T operand, MPI_Op op) {
+T SharedSpace::remote_fetch_and_op(GlobalAddress at, T operand, RemoteAccess::Op op) {
   T old{};
-  check_mpi(MPI_Fetch_and_op(&operand, &old, mpi_type<T>(), at.rank, static_cast<MPI_Aint>(at.offset), op, world_),
-            "MPI_Fetch_and_op");
-  flush(at.rank);
+  access_remote({RemoteAccess::Kind::fetch_and_op, word_type<T>(), op, sizeof(T), at, 1}, &operand, &old);
   return old;
 }
 
 template <shared_word T>
 T SharedSpace::load(GlobalAddress at) {
   if (char* p = local(at)) return std::atomic_ref<T>(*reinterpret_cast<T*>(p)).load();
-  return remote_fetch_and_op(at, T{}, MPI_NO_OP);
+  return remote_fetch_and_op(at, T{}, RemoteAccess::Op::no_op);
 }
 
 template <shared_word T>
 void SharedSpace::store(GlobalAddress at, T value) {
   if (char* p = local(at)) return std::atomic_ref<T>(*reinterpret_cast<T*>(p)).store(value);
-  remote_fetch_and_op(at, value, MPI_REPLACE);
+  remote_fetch_and_op(at, value, RemoteAccess::Op::replace);
 }
 
 template <shared_word T>
 T SharedSpace::fetch_add(GlobalAddress at, T delta) {
   if (char* p = local(at)) return std::atomic_ref<T>(*reinterpret_cast<T*>(p)).fetch_add(delta);
-  return remote_fetch_and_op(at, delta, MPI_SUM);
+  return remote_fetch_and_op(at, delta, RemoteAccess::Op::sum);
 }
 
 template <shared_word T>
 T SharedSpace::exchange(GlobalAddress at, T value) {
   if (char* p = local(at)) return std::atomic_ref<T>(*reinterpret_cast<T*>(p)).exchange(value);
-  return remote_fetch_and_op(at, value, MPI_REPLACE);
+  return remote_fetch_and_op(at, value, RemoteAccess::Op::replace);
 }
 
 template <shared_word T>
@@ -176,11 +197,10 @@ T SharedSpace::compare_exchange(GlobalAddress at, T expected, T desired) {
       std::atomic_ref<T>(*reinterpret_cast<T*>(p)).compare_exchange_strong(expected, desired);
       return expected;  // on failure compare_exchange_strong loaded the current value into it
     }
+    const T operands[2] = {desired, expected};
     T old{};
-    check_mpi(MPI_Compare_and_swap(&desired, &expected, &old, mpi_type<T>(), at.rank, static_cast<MPI_Aint>(at.offset),
-                                   world_),
-              "MPI_Compare_and_swap");
-    flush(at.rank);
+    access_remote({RemoteAccess::Kind::compare_and_swap, word_type<T>(), RemoteAccess::Op::replace, sizeof(T), at, 1},
+                  operands, &old);
     return old;
   }
 }
@@ -191,11 +211,8 @@ void SharedSpace::read(GlobalAddress at, T* out, std::size_t count) {
     for (std::size_t i = 0; i < count; ++i) out[i] = std::atomic_ref<T>(reinterpret_cast<T*>(p)[i]).load();
     return;
   }
-  check_mpi(
-      MPI_Get_accumulate(nullptr, 0, mpi_type<T>(), out, static_cast<int>(count), mpi_type<T>(), at.rank,
-                         static_cast<MPI_Aint>(at.offset), static_cast<int>(count), mpi_type<T>(), MPI_NO_OP, world_),
-      "MPI_Get_accumulate");
-  flush(at.rank);
+  access_remote({RemoteAccess::Kind::read, word_type<T>(), RemoteAccess::Op::no_op, sizeof(T), at, count}, nullptr,
+                out);
 }
 
 template <shared_word T>
@@ -204,10 +221,8 @@ void SharedSpace::write(GlobalAddress at, const T* in, std::size_t count) {
     for (std::size_t i = 0; i < count; ++i) std::atomic_ref<T>(reinterpret_cast<T*>(p)[i]).store(in[i]);
     return;
   }
-  check_mpi(MPI_Accumulate(in, static_cast<int>(count), mpi_type<T>(), at.rank, static_cast<MPI_Aint>(at.offset),
-                           static_cast<int>(count), mpi_type<T>(), MPI_REPLACE, world_),
-            "MPI_Accumulate");
-  flush(at.rank);
+  access_remote({RemoteAccess::Kind::write, word_type<T>(), RemoteAccess::Op::replace, sizeof(T), at, count}, in,
+                nullptr);
 }
 
 }  // namespace mpp::detail
