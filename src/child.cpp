@@ -12,10 +12,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <limits>
 #include <mutex>
 #include <system_error>
+#include <thread>
+#include <utility>
 
+#include "mpp/detail/backoff.hpp"
 #include "mpp/detail/protocol.hpp"
 #include "mpp/detail/shared_block.hpp"
 #include "mpp/session.hpp"
@@ -26,10 +30,11 @@ namespace {
 /// In a child: its end of the socket pair to the parent; -1 elsewhere.
 int link_to_parent = -1;
 
-enum class Call : std::uint8_t { send, try_receive, remote_access, allocate, retire, note, end_job };
+enum class Call : std::uint8_t { send, remote_access, allocate, retire, note, end_job };
 
-/// How often a parent whose child is quiet looks at the stop word and the child's state.
-constexpr int supervision_interval_ms = 2;
+/// How often the parent looks at the stop word (on the RMA path, a remote read) and at whether
+/// the child still runs.
+constexpr auto supervision_interval = std::chrono::milliseconds(2);
 
 // Frames on the socket pair: [u64 size][bytes]. MSG_NOSIGNAL: a peer gone is an error to
 // handle, not a SIGPIPE that ends the process.
@@ -70,17 +75,91 @@ bool read_frame(int fd, Bytes& into) {
 
 // ---- the child's side ----
 
-/// Sends one call to the parent and returns its answer; a call that failed there throws here.
-Bytes ask_parent(Writer& call) {
-  static std::mutex one_call_at_a_time;  // first used in the child: never held across fork
-  std::lock_guard lock(one_call_at_a_time);
-  Bytes answer;
-  // Without its parent the child has nothing left to do (and PR_SET_PDEATHSIG is on its way).
-  if (!write_frame(link_to_parent, call.bytes()) || !read_frame(link_to_parent, answer)) std::_Exit(1);
-  Reader in(answer);
-  if (in.read<std::uint8_t>() == 0) throw std::runtime_error(in.read<std::string>());
-  const auto rest = in.rest();
-  return Bytes(rest.begin(), rest.end());
+/// What the parent writes to the child: the answer to its call, or a message that reached the
+/// parent rank (replies and pipe messages: while its child runs, they are all for the child).
+enum class Frame : std::uint8_t { answer, message };
+
+/// The child's end of the link: its calls, and the messages pushed to it.
+class LinkToParent {
+ public:
+  /// Sends one call and returns its answer; a call that failed in the parent throws here.
+  Bytes ask(Writer& call) {
+    std::lock_guard lock(mutex_);
+    if (!write_frame(link_to_parent, call.bytes())) leave_without_parent();
+    for (;;) {
+      Bytes frame = next_frame(true);
+      Reader in(frame);
+      if (in.read<Frame>() == Frame::message) {
+        file(in);
+        continue;
+      }
+      if (in.read<std::uint8_t>() == 0) throw std::runtime_error(in.read<std::string>());
+      const auto rest = in.rest();
+      return Bytes(rest.begin(), rest.end());
+    }
+  }
+
+  /// Sends one call that has no answer.
+  void tell(Writer& call) {
+    std::lock_guard lock(mutex_);
+    if (!write_frame(link_to_parent, call.bytes())) leave_without_parent();
+  }
+
+  /// A message from `source` (or any) with `tag` among those pushed so far, without waiting.
+  std::optional<int> take(int source, int tag, Bytes& into) {
+    std::lock_guard lock(mutex_);
+    while (true) {
+      Bytes frame = next_frame(false);
+      if (frame.empty()) break;
+      Reader in(frame);
+      if (in.read<Frame>() != Frame::message) throw MalformedMessage("mpp: an answer from the parent nobody asked for");
+      file(in);
+    }
+    for (auto it = mailbox_.begin(); it != mailbox_.end(); ++it) {
+      if (it->tag != tag || (source != MPI_ANY_SOURCE && it->source != source)) continue;
+      const int from = it->source;
+      into = std::move(it->bytes);
+      mailbox_.erase(it);
+      return from;
+    }
+    return std::nullopt;
+  }
+
+ private:
+  struct Pushed {
+    int source;
+    int tag;
+    Bytes bytes;
+  };
+
+  [[noreturn]] static void leave_without_parent() {
+    // Without its parent the child has nothing left to do (PR_SET_PDEATHSIG is on its way).
+    std::_Exit(1);
+  }
+  /// The next whole frame; empty when `wait` is false and none has started to arrive.
+  Bytes next_frame(bool wait) {
+    if (!wait) {
+      pollfd ready{link_to_parent, POLLIN, 0};
+      if (::poll(&ready, 1, 0) <= 0) return {};
+    }
+    Bytes frame;
+    if (!read_frame(link_to_parent, frame) || frame.empty()) leave_without_parent();
+    return frame;
+  }
+  void file(Reader& in) {
+    const int source = in.read<int>();
+    const int tag = in.read<int>();
+    const auto bytes = in.rest();
+    mailbox_.push_back({source, tag, Bytes(bytes.begin(), bytes.end())});
+  }
+
+  std::mutex mutex_;
+  std::deque<Pushed> mailbox_;
+};
+
+LinkToParent& parent_link() {
+  static LinkToParent link;  // first used in the child: never copied across a fork half-built
+  return link;
 }
 
 Writer call_of(Call kind) {
@@ -117,31 +196,24 @@ int python_exitcode(int status) {
   return WEXITSTATUS(status);
 }
 
-/// Does what the child asked and writes the answer: [1][result] or [0][message].
-Bytes answer(const Bytes& call, Bytes& note) {
+/// Does what the child asked; the answer to write, [answer][1][result] or [answer][0][message],
+/// except for a send, which the child does not wait for (an MPI failure there ends the job).
+std::optional<Bytes> answer(const Bytes& call, Bytes& note) {
+  if (Reader(call).read<Call>() == Call::send) {
+    Reader in(call);
+    in.read<Call>();
+    const int dest = in.read<int>();
+    const int tag = in.read<int>();
+    send_bytes(Session::current().communicator(), dest, static_cast<Tag>(tag), in.rest());
+    return std::nullopt;
+  }
   Writer out;
+  out.write(Frame::answer);
   out.write(std::uint8_t{1});
   try {
     Reader in(call);
     SharedSpace& space = shared_space();
-    const MPI_Comm comm = Session::current().communicator();
     switch (in.read<Call>()) {
-      case Call::send: {
-        const int dest = in.read<int>();
-        const int tag = in.read<int>();
-        send_bytes(comm, dest, static_cast<Tag>(tag), in.rest());
-        break;
-      }
-      case Call::try_receive: {
-        const int source = in.read<int>();
-        const int tag = in.read<int>();
-        Bytes message;
-        const auto status = try_receive(comm, source, tag, message);
-        out.write(std::uint8_t{status.has_value()});
-        out.write(status ? status->MPI_SOURCE : -1);
-        out.write_raw(message.data(), message.size());
-        break;
-      }
       case Call::remote_access: {
         const auto access = in.read<RemoteAccess>();
         if ((access.word_bytes != 4 && access.word_bytes != 8) || access.count > std::numeric_limits<int>::max() ||
@@ -174,6 +246,7 @@ Bytes answer(const Bytes& call, Bytes& note) {
     end_job_on_malformed("child", Session::current().rank(), e);
   } catch (const std::exception& e) {
     Writer failed;
+    failed.write(Frame::answer);
     failed.write(std::uint8_t{0});
     failed.write(std::string(e.what()));
     return std::move(failed.bytes());
@@ -181,39 +254,108 @@ Bytes answer(const Bytes& call, Bytes& note) {
   return std::move(out.bytes());
 }
 
-/// Relays the child's calls and passes on stop signals until it ends.
+/// Frames for the child, written as fast as it reads them: the parent never blocks on a child
+/// busy computing, so it keeps relaying, watching and passing on signals.
+class Outbox {
+ public:
+  void add(Bytes payload) {
+    const std::uint64_t size = payload.size();
+    Bytes frame(sizeof size);
+    std::memcpy(frame.data(), &size, sizeof size);
+    frame.insert(frame.end(), payload.begin(), payload.end());
+    frames_.push_back(std::move(frame));
+  }
+  bool empty() const { return frames_.empty(); }
+  /// Writes what the socket takes now; false when the child is gone.
+  bool flush(int link) {
+    while (!frames_.empty()) {
+      const Bytes& frame = frames_.front();
+      const ssize_t sent = ::send(link, frame.data() + written_, frame.size() - written_, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (sent < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+      written_ += static_cast<std::size_t>(sent);
+      if (written_ == frame.size()) {
+        frames_.pop_front();
+        written_ = 0;
+      }
+    }
+    return true;
+  }
+
+ private:
+  std::deque<Bytes> frames_;
+  std::size_t written_ = 0;
+};
+
+/// Takes the replies and pipe messages waiting for this rank, for the child.
+bool collect_messages(MPI_Comm comm, Outbox& outbox) {
+  bool did = false;
+  Bytes message;
+  for (const auto& [source, tag] : {std::pair{0, Tag::replies}, std::pair{MPI_ANY_SOURCE, Tag::pipe}}) {
+    while (const auto status = try_receive(comm, source, static_cast<int>(tag), message)) {
+      Writer frame;
+      frame.write(Frame::message);
+      frame.write(status->MPI_SOURCE);
+      frame.write(static_cast<int>(tag));
+      frame.write_raw(message.data(), message.size());
+      outbox.add(std::move(frame.bytes()));
+      did = true;
+    }
+  }
+  return did;
+}
+
+/// Relays the child's calls and messages and passes on stop signals until it ends.
 ChildEnding supervise(pid_t child, int link, const Supervision& supervision) {
   SharedSpace& space = shared_space();
+  const MPI_Comm comm = Session::current().communicator();
   using Clock = std::chrono::steady_clock;
+  Backoff backoff = message_backoff();
   auto next_look = Clock::now();
   int signal_sent = 0;
   bool link_open = true;
+  Outbox outbox;
   Bytes call;
   Bytes note;
   for (;;) {
     if (link_open) {
-      pollfd watch{link, POLLIN, 0};
-      if (::poll(&watch, 1, supervision_interval_ms) > 0) {
-        if (read_frame(link, call)) {
-          write_frame(link, answer(call, note));  // a child gone meanwhile is seen by waitpid
-        } else {
-          link_open = false;  // the child is leaving: its end closes at exit
+      bool did = collect_messages(comm, outbox);
+      const auto pause = std::chrono::duration_cast<std::chrono::nanoseconds>(backoff.next_pause());
+      const timespec limit{0, static_cast<long>(pause.count())};
+      pollfd watch{link, static_cast<short>(POLLIN | (outbox.empty() ? 0 : POLLOUT)), 0};
+      if (::ppoll(&watch, 1, &limit, nullptr) > 0) {
+        // Every call waiting, not one per wake-up: a child putting items streams them.
+        for (pollfd more = watch; link_open && (more.revents & POLLIN); more.revents = 0, ::poll(&more, 1, 0)) {
+          if (read_frame(link, call)) {
+            if (auto reply = answer(call, note)) outbox.add(std::move(*reply));
+          } else {
+            link_open = false;  // the child is leaving: its end closes at exit
+          }
         }
+        did = true;
+      } else if (pause.count() == 0) {
+        std::this_thread::yield();
       }
+      if (link_open && !outbox.flush(link)) link_open = false;
+      if (did) backoff.reset();
     }
+    const auto now = Clock::now();
+    if (link_open && now < next_look) continue;  // the link closing says the child left
+    next_look = now + supervision_interval;
     int status = 0;
     const pid_t ended = ::waitpid(child, &status, link_open ? WNOHANG : 0);
-    if (ended == child) return {python_exitcode(status), std::move(note)};
-    if (ended < 0 && errno != EINTR) throw std::system_error(errno, std::generic_category(), "mpp: waitpid");
-    if (const auto now = Clock::now(); now >= next_look) {
-      next_look = now + std::chrono::milliseconds(supervision_interval_ms);
-      const int wanted = space.load<std::int32_t>(supervision.stop_signal);
-      if (wanted != 0 && wanted != signal_sent) {
-        ::kill(child, wanted);
-        signal_sent = wanted;
-      }
-      space.progress();  // RMA aimed at this rank keeps moving while it waits
+    if (ended == child) {
+      // What it sent just before leaving (a put, a pipe message, its note) still counts.
+      for (pollfd rest{link, POLLIN, 0}; link_open && ::poll(&rest, 1, 0) > 0 && read_frame(link, call);)
+        answer(call, note);
+      return {python_exitcode(status), std::move(note)};
     }
+    if (ended < 0 && errno != EINTR) throw std::system_error(errno, std::generic_category(), "mpp: waitpid");
+    const int wanted = space.load<std::int32_t>(supervision.stop_signal);
+    if (wanted != 0 && wanted != signal_sent) {
+      ::kill(child, wanted);
+      signal_sent = wanted;
+    }
+    space.progress();  // RMA aimed at this rank keeps moving while it waits
   }
 }
 
@@ -253,28 +395,24 @@ void relay_send(int dest, int tag, std::span<const char> bytes) {
   call.write(dest);
   call.write(tag);
   call.write_raw(bytes.data(), bytes.size());
-  ask_parent(call);
+  parent_link().tell(call);
 }
 
-std::optional<int> relay_try_receive(int source, int tag, Bytes& into) {
-  Writer call = call_of(Call::try_receive);
-  call.write(source);
-  call.write(tag);
-  const Bytes answer = ask_parent(call);
-  Reader in(answer);
-  const bool found = in.read<std::uint8_t>() != 0;
-  const int from = in.read<int>();
-  if (!found) return std::nullopt;
-  const auto message = in.rest();
-  into.assign(message.begin(), message.end());
-  return from;
+std::optional<int> relay_try_receive(int source, int tag, Bytes& into) { return parent_link().take(source, tag, into); }
+
+void relay_wait(std::chrono::microseconds longest) {
+  if (longest.count() == 0) return std::this_thread::yield();
+  const timespec limit{static_cast<time_t>(longest.count() / 1'000'000),
+                       static_cast<long>(longest.count() % 1'000'000) * 1000};
+  pollfd pushed{link_to_parent, POLLIN, 0};
+  ::ppoll(&pushed, 1, &limit, nullptr);
 }
 
 void relay_remote_access(const RemoteAccess& access, std::span<const char> in, std::span<char> out) {
   Writer call = call_of(Call::remote_access);
   call.write(access);
   call.write_raw(in.data(), in.size());
-  const Bytes answer = ask_parent(call);
+  const Bytes answer = parent_link().ask(call);
   if (answer.size() != out.size())
     throw MalformedMessage("mpp: the parent's answer to a remote access has the wrong size");
   if (!out.empty()) std::memcpy(out.data(), answer.data(), out.size());
@@ -283,7 +421,7 @@ void relay_remote_access(const RemoteAccess& access, std::span<const char> in, s
 GlobalAddress relay_allocate(std::size_t bytes) {
   Writer call = call_of(Call::allocate);
   call.write(static_cast<std::uint64_t>(bytes));
-  const Bytes answer = ask_parent(call);
+  const Bytes answer = parent_link().ask(call);
   return Reader(answer).read<GlobalAddress>();
 }
 
@@ -291,19 +429,19 @@ void relay_retire(GlobalAddress block, std::size_t bytes) {
   Writer call = call_of(Call::retire);
   call.write(block);
   call.write(static_cast<std::uint64_t>(bytes));
-  ask_parent(call);
+  parent_link().ask(call);
 }
 
 void relay_note(std::span<const char> bytes) {
   Writer call = call_of(Call::note);
   call.write_raw(bytes.data(), bytes.size());
-  ask_parent(call);
+  parent_link().ask(call);
 }
 
 void relay_end_job(const std::string& message) {
   Writer call = call_of(Call::end_job);
   call.write(message);
-  ask_parent(call);
+  parent_link().ask(call);
   std::_Exit(3);  // the parent ends the job; this is not reached unless it could not
 }
 

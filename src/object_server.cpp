@@ -44,14 +44,14 @@ bool ObjectServer::serve_requests() {
       } else {
         std::optional<Clock::time_point> deadline;
         if (header.timeout_ns > 0) deadline = deadline_after(std::chrono::nanoseconds(header.timeout_ns));
-        objects_.at(header.object).parked.push_back(Parked{rank, std::move(request), deadline});
+        objects_.at(header.object).parked.push_back(Parked{rank, header.call, std::move(request), deadline});
         ++parked_count_;
         request = Bytes();
         continue;
       }
     }
     if (header.wants_reply) {
-      answer(rank, reply);
+      answer(rank, header.call, reply);
     } else if (reply.failure != Failure::none) {
       std::string message(reply.result.begin(), reply.result.end());
       std::fprintf(stderr, "mpp: a call from rank %d that expects no answer failed: %s\n", rank, message.c_str());
@@ -94,7 +94,7 @@ Reply ObjectServer::execute_locked(const Bytes& request, int caller) {
         case Op::drop:
           parked_count_ -= entry.parked.size();
           for (auto& parked : entry.parked)
-            answer(parked.rank, failure_reply(Failure::gone, "mpp: the Manager was shut down"));
+            answer(parked.rank, parked.call, failure_reply(Failure::gone, "mpp: the Manager was shut down"));
           objects_.erase(it);
           return reply;
         default:
@@ -160,7 +160,7 @@ void ObjectServer::retry_parked_locked(std::uint64_t id) {
       } catch (const ServedFailure& failure) {
         reply = failure_reply(failure.failure, failure.what());
       }
-      answer(parked[i].rank, reply);
+      answer(parked[i].rank, header.call, reply);
       parked.erase(parked.begin() + static_cast<std::ptrdiff_t>(i));
       --parked_count_;
       moved = true;
@@ -178,7 +178,7 @@ bool ObjectServer::expire_parked_locked() {
   for (auto& [id, entry] : objects_) {
     std::erase_if(entry.parked, [&](const Parked& parked) {
       if (!parked.deadline || *parked.deadline > now) return false;
-      answer(parked.rank, failure_reply(Failure::timed_out, ""));
+      answer(parked.rank, parked.call, failure_reply(Failure::timed_out, ""));
       --parked_count_;
       did = true;
       return true;
@@ -187,10 +187,10 @@ bool ObjectServer::expire_parked_locked() {
   return did;
 }
 
-void ObjectServer::answer(int rank, const Reply& reply) {
+void ObjectServer::answer(int rank, std::uint64_t call, const Reply& reply) {
   Writer out;
   out.bytes().reserve(sizeof(ReplyHeader) + reply.result.size());
-  const ReplyHeader header{reply.failure};
+  const ReplyHeader header{call, reply.failure};
   out.write_raw(&header, sizeof header);
   out.write_raw(reply.result.data(), reply.result.size());
   // The caller is waiting for exactly this message, so a blocking send completes promptly.

@@ -191,7 +191,7 @@ bool PipeEnd::poll(std::optional<Clock::time_point> deadline) {
     }
     if (deadline && Clock::now() >= *deadline) return false;
     space.progress();
-    backoff.pause();
+    pause_for_message(backoff);
   }
 }
 

@@ -1,6 +1,9 @@
 #include "mpp/detail/requests.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <mutex>
 
 #include "mpp/detail/backoff.hpp"
@@ -20,9 +23,11 @@ std::mutex& worker_call_mutex() {
   return mutex;
 }
 
-Reply parse_reply(const Bytes& message) {
-  Reply reply;
+/// The reply to call `call` in `message`; nothing if it answers an earlier, abandoned call.
+std::optional<Reply> parse_reply(const Bytes& message, std::uint64_t call) {
   const auto header = header_of<ReplyHeader>(message);
+  if (header.call != call) return std::nullopt;
+  Reply reply;
   reply.failure = header.failure;
   reply.result.assign(message.begin() + sizeof header, message.end());
   return reply;
@@ -35,17 +40,21 @@ Reply exchange_with_master(Bytes& message, bool wants_reply) {
   std::lock_guard lock(worker_call_mutex());
   send_bytes(comm, 0, Tag::requests, message);
   if (!wants_reply) return {};
+  const std::uint64_t call = header_of<RequestHeader>(message).call;
   Backoff backoff = message_backoff();
   SharedSpace& space = shared_space();
   Bytes answer;
-  while (!try_receive(comm, 0, static_cast<int>(Tag::replies), answer)) {
+  for (;;) {
+    if (try_receive(comm, 0, static_cast<int>(Tag::replies), answer)) {
+      try {
+        if (auto reply = parse_reply(answer, call)) return std::move(*reply);
+      } catch (const MalformedMessage& e) {
+        end_job_on_malformed("reply", 0, e);
+      }
+      continue;
+    }
     space.progress();  // RMA aimed at this rank keeps moving while it waits
-    backoff.pause();
-  }
-  try {
-    return parse_reply(answer);
-  } catch (const MalformedMessage& e) {
-    end_job_on_malformed("reply", 0, e);
+    pause_for_message(backoff);
   }
 }
 
@@ -115,5 +124,10 @@ void throw_failure(const Reply& reply) {
 }
 
 int this_rank() { return Session::current().rank(); }
+
+std::uint64_t next_call_number() {
+  static std::atomic<std::uint32_t> count{0};
+  return static_cast<std::uint64_t>(::getpid()) << 32 | ++count;
+}
 
 }  // namespace mpp::detail

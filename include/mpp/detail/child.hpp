@@ -8,6 +8,7 @@
 // socket pair meanwhile (the relay).
 #include <mpi.h>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -45,6 +46,8 @@ ChildEnding run_in_child(const std::function<int()>& body, const Supervision& su
 void relay_send(int dest, int tag, std::span<const char> bytes);
 /// A message from `source` with `tag` if one waits (see try_receive); its source rank.
 std::optional<int> relay_try_receive(int source, int tag, Bytes& into);
+/// Sleeps until the parent pushes a message to the child, or `longest` passes.
+void relay_wait(std::chrono::microseconds longest);
 /// SharedSpace::access_remote in the parent.
 void relay_remote_access(const RemoteAccess& access, std::span<const char> in, std::span<char> out);
 /// SharedSpace::allocate and retire, which keep the segment's free list in the parent.

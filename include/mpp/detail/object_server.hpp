@@ -68,6 +68,7 @@ class ObjectServer {
  private:
   struct Parked {
     int rank;
+    std::uint64_t call;  // RequestHeader::call, echoed in the answer
     Bytes request;
     std::optional<Clock::time_point> deadline;
   };
@@ -82,7 +83,7 @@ class ObjectServer {
   std::uint64_t create_locked(Op op, Reader& args);
   void retry_parked_locked(std::uint64_t id);
   bool expire_parked_locked();
-  void answer(int rank, const Reply& reply);
+  void answer(int rank, std::uint64_t call, const Reply& reply);
 
   MPI_Comm comm_;
   std::function<void()> changed_;

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 
+#include "mpp/detail/backoff.hpp"
 #include "mpp/detail/child.hpp"
 #include "mpp/detail/code_ref.hpp"
 #include "mpp/detail/mpi_check.hpp"
@@ -52,6 +53,16 @@ inline std::optional<MPI_Status> try_receive(MPI_Comm comm, int source, int tag,
   into.resize(static_cast<std::size_t>(count));
   check_mpi(MPI_Mrecv(into.data(), count, MPI_BYTE, &handle, MPI_STATUS_IGNORE), "MPI_Mrecv");
   return status;
+}
+
+/// The pause between two looks for a message: in a supervised child it ends as soon as the
+/// parent pushes one, so the child does not poll its parent.
+inline void pause_for_message(const Backoff& backoff) {
+  if (in_child()) {
+    relay_wait(backoff.next_pause());
+  } else {
+    backoff.pause();
+  }
 }
 
 /// MPI_Send of `bytes` to `dest`; in a supervised child the parent rank sends it.

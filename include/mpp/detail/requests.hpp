@@ -71,6 +71,7 @@ enum class Failure : std::uint8_t {
 };
 
 struct RequestHeader {
+  std::uint64_t call;  // unique per call (the caller's pid in the high half): see ReplyHeader
   std::uint64_t object;
   std::int64_t timeout_ns;  // < 0: wait as long as it takes; 0: do not wait
   Op op;
@@ -78,6 +79,9 @@ struct RequestHeader {
 };
 
 struct ReplyHeader {
+  /// The call answered. A caller skips answers to calls it no longer waits for: a child process
+  /// killed during a call leaves its answer to arrive at its rank after it is gone.
+  std::uint64_t call;
   Failure failure;
 };
 
@@ -87,11 +91,14 @@ struct ServedFailure : std::runtime_error {
   Failure failure;
 };
 
+/// A number no other call of this job has had: this process's pid, then a count.
+std::uint64_t next_call_number();
+
 /// A call being put together: the header sits in front of the arguments, so the message is
 /// sent as it is.
 class Request {
  public:
-  Request(Op op, std::uint64_t object) : header_{object, -1, op, 1} {
+  Request(Op op, std::uint64_t object) : header_{0, object, -1, op, 1} {
     out_.bytes().resize(sizeof header_);  // filled in by finish()
   }
 
@@ -103,8 +110,9 @@ class Request {
   Writer& args() { return out_; }
   const RequestHeader& header() const { return header_; }
 
-  /// The message as sent, with the header's final timeout and reply flag.
+  /// The message as sent, with a new call number and the header's final timeout and reply flag.
   Bytes& finish(std::int64_t timeout_ns, bool wants_reply) {
+    header_.call = next_call_number();
     header_.timeout_ns = timeout_ns;
     header_.wants_reply = wants_reply ? 1 : 0;
     std::memcpy(out_.bytes().data(), &header_, sizeof header_);
