@@ -164,8 +164,8 @@ void Engine::shutdown() {
   bool warned = false;
   while (!wait_until([this] { return outstanding_ == 0; }, warned ? std::nullopt : std::optional(warn_at))) {
     std::cerr << "mpp: the session is ending but " << outstanding_
-              << " task(s) or process(es) still run on workers; they cannot be interrupted over MPI, so mpp "
-                 "waits for them\n";
+              << " task(s) or process(es) still run on workers; mpp waits for them (a running pool task "
+                 "cannot be interrupted; a process is waited for unless it is a daemon, as in Python)\n";
     warned = true;
   }
   std::lock_guard progress(progress_mutex_);

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <vector>
 
+#include "mpp/detail/child.hpp"
 #include "mpp/detail/worker.hpp"
 
 namespace mpp {

@@ -23,7 +23,6 @@
 #include <string>
 #include <utility>
 
-#include "mpp/detail/child.hpp"
 #include "mpp/detail/deadline.hpp"
 #include "mpp/detail/engine.hpp"
 #include "mpp/detail/shared_block.hpp"
