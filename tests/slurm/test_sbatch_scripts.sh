@@ -48,9 +48,18 @@ check() {
     [[ $state == JobState=FAILED ]] || problems+=("state $state, wanted FAILED")
   fi
   [[ $elapsed -le $max_seconds ]] || problems+=("took ${elapsed}s, more than ${max_seconds}s")
-  for p in "${patterns[@]}"; do
-    cat "$out/$name".out* 2>/dev/null | grep -Eq -- "$p" || problems+=("output lacks /$p/")
+  # An array's `sbatch --wait` can return before the last task's output file is complete:
+  # give the files a few seconds to show every pattern.
+  local missing=()
+  for ((tries = 0; tries < 20; tries++)); do
+    missing=()
+    for p in "${patterns[@]}"; do
+      cat "$out/$name".out* 2>/dev/null | grep -Eq -- "$p" || missing+=("output lacks /$p/")
+    done
+    [[ ${#missing[@]} -eq 0 ]] && break
+    sleep 0.5
   done
+  problems+=("${missing[@]}")
   if [[ ${#problems[@]} -eq 0 ]]; then
     echo "ok   $name (job $id, $state, ${elapsed}s)"
   else
