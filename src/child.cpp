@@ -199,9 +199,9 @@ int python_exitcode(int status) {
 /// Does what the child asked; the answer to write, [answer][1][result] or [answer][0][message],
 /// except for a send, which the child does not wait for (an MPI failure there ends the job).
 std::optional<Bytes> answer(const Bytes& call, Bytes& note) {
-  if (Reader(call).read<Call>() == Call::send) {
-    Reader in(call);
-    in.read<Call>();
+  Reader in(call);
+  const auto kind = in.read<Call>();
+  if (kind == Call::send) {
     const int dest = in.read<int>();
     const int tag = in.read<int>();
     send_bytes(Session::current().communicator(), dest, static_cast<Tag>(tag), in.rest());
@@ -211,9 +211,8 @@ std::optional<Bytes> answer(const Bytes& call, Bytes& note) {
   out.write(Frame::answer);
   out.write(std::uint8_t{1});
   try {
-    Reader in(call);
     SharedSpace& space = shared_space();
-    switch (in.read<Call>()) {
+    switch (kind) {
       case Call::remote_access: {
         const auto access = in.read<RemoteAccess>();
         if ((access.word_bytes != 4 && access.word_bytes != 8) || access.count > std::numeric_limits<int>::max() ||
