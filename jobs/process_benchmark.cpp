@@ -4,7 +4,8 @@
 //   mpirun -np 3 build/jobs/process_benchmark [--quick] [--no-python]
 //
 // queue: one producer process puts ints, the master gets them; pipe: master <-> process echo
-// round trips; dict: two processes set distinct keys of one Manager dict.
+// round trips; dict: two processes set distinct keys of one Manager dict; start+join: one
+// Process of an empty target started and joined, one after another (Python: the fork method).
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -76,6 +77,19 @@ double dict_sets_per_s(long sets) {
   return rate;
 }
 
+void nothing() {}
+
+double start_join_ms(int processes) {
+  const auto start = Clock::now();
+  for (int i = 0; i < processes; ++i) {
+    mpp::Process p(nothing);
+    p.start();
+    p.join();
+    if (p.exitcode() != 0) std::fprintf(stderr, "AN EMPTY PROCESS FAILED\n");
+  }
+  return jobs::seconds_since(start) / processes * 1e3;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -89,6 +103,7 @@ int main(int argc, char** argv) {
   const double queue = queue_items_per_s(quick ? 20'000 : 200'000);
   const double pipe = pipe_round_trip_us(quick ? 2'000 : 20'000);
   const double dict = dict_sets_per_s(quick ? 5'000 : 50'000);
+  const double start_join = start_join_ms(quick ? 50 : 500);
 
   std::printf("mpp Process/Queue/Pipe/Manager benchmark: %d ranks vs Python multiprocessing%s\n", session.size(),
               quick ? " (quick)" : "");
@@ -99,4 +114,6 @@ int main(int argc, char** argv) {
               python("pipe_round_trip_us"), python("pipe_round_trip_us") / pipe);
   std::printf("%-46s %12.4g %12.4g %8.1fx\n", "Manager dict sets/s from 2 processes", dict, python("dict_sets_per_s"),
               dict / python("dict_sets_per_s"));
+  std::printf("%-46s %12.4g %12.4g %8.1fx\n", "Process start + join of an empty target, ms", start_join,
+              python("start_join_ms"), python("start_join_ms") / start_join);
 }

@@ -198,12 +198,14 @@ int python_exitcode(int status) {
 
 /// Does what the child asked; the answer to write, [answer][1][result] or [answer][0][message],
 /// except for a send, which the child does not wait for (an MPI failure there ends the job).
-std::optional<Bytes> answer(const Bytes& call, Bytes& note) {
+std::optional<Bytes> answer(const Bytes& call, Bytes& note,
+                            const std::function<void(int, int, std::span<const char>)>& watch_sends) {
   Reader in(call);
   const auto kind = in.read<Call>();
   if (kind == Call::send) {
     const int dest = in.read<int>();
     const int tag = in.read<int>();
+    if (watch_sends) watch_sends(dest, tag, in.rest());
     send_bytes(Session::current().communicator(), dest, static_cast<Tag>(tag), in.rest());
     return std::nullopt;
   }
@@ -253,11 +255,26 @@ std::optional<Bytes> answer(const Bytes& call, Bytes& note) {
   return std::move(out.bytes());
 }
 
+/// Takes the replies and pipe messages waiting for this rank, for the child.
+bool collect_messages(MPI_Comm comm, SupervisedChild& child) {
+  bool did = false;
+  Bytes message;
+  for (const auto& [source, tag] : {std::pair{0, Tag::replies}, std::pair{MPI_ANY_SOURCE, Tag::pipe}}) {
+    while (const auto status = try_receive(comm, source, static_cast<int>(tag), message)) {
+      child.push(status->MPI_SOURCE, static_cast<int>(tag), message);
+      did = true;
+    }
+  }
+  return did;
+}
+
+}  // namespace
+
 /// Frames for the child, written as fast as it reads them: the parent never blocks on a child
 /// busy computing, so it keeps relaying, watching and passing on signals.
-class Outbox {
+class SupervisedChild::Outbox {
  public:
-  void add(Bytes payload) {
+  void add(std::span<const char> payload) {
     const std::uint64_t size = payload.size();
     Bytes frame(sizeof size);
     std::memcpy(frame.data(), &size, sizeof size);
@@ -285,84 +302,7 @@ class Outbox {
   std::size_t written_ = 0;
 };
 
-/// Takes the replies and pipe messages waiting for this rank, for the child.
-bool collect_messages(MPI_Comm comm, Outbox& outbox) {
-  bool did = false;
-  Bytes message;
-  for (const auto& [source, tag] : {std::pair{0, Tag::replies}, std::pair{MPI_ANY_SOURCE, Tag::pipe}}) {
-    while (const auto status = try_receive(comm, source, static_cast<int>(tag), message)) {
-      Writer frame;
-      frame.write(Frame::message);
-      frame.write(status->MPI_SOURCE);
-      frame.write(static_cast<int>(tag));
-      frame.write_raw(message.data(), message.size());
-      outbox.add(std::move(frame.bytes()));
-      did = true;
-    }
-  }
-  return did;
-}
-
-/// Relays the child's calls and messages and passes on stop signals until it ends.
-ChildEnding supervise(pid_t child, int link, const Supervision& supervision) {
-  SharedSpace& space = shared_space();
-  const MPI_Comm comm = Session::current().communicator();
-  using Clock = std::chrono::steady_clock;
-  Backoff backoff = message_backoff();
-  auto next_look = Clock::now();
-  int signal_sent = 0;
-  bool link_open = true;
-  Outbox outbox;
-  Bytes call;
-  Bytes note;
-  for (;;) {
-    if (link_open) {
-      bool did = collect_messages(comm, outbox);
-      const auto pause = std::chrono::duration_cast<std::chrono::nanoseconds>(backoff.next_pause());
-      const timespec limit{0, static_cast<long>(pause.count())};
-      pollfd watch{link, static_cast<short>(POLLIN | (outbox.empty() ? 0 : POLLOUT)), 0};
-      if (::ppoll(&watch, 1, &limit, nullptr) > 0) {
-        // Every call waiting, not one per wake-up: a child putting items streams them.
-        for (pollfd more = watch; link_open && (more.revents & POLLIN); more.revents = 0, ::poll(&more, 1, 0)) {
-          if (read_frame(link, call)) {
-            if (auto reply = answer(call, note)) outbox.add(std::move(*reply));
-          } else {
-            link_open = false;  // the child is leaving: its end closes at exit
-          }
-        }
-        did = true;
-      } else if (pause.count() == 0) {
-        std::this_thread::yield();
-      }
-      if (link_open && !outbox.flush(link)) link_open = false;
-      if (did) backoff.reset();
-    }
-    const auto now = Clock::now();
-    if (link_open && now < next_look) continue;  // the link closing says the child left
-    next_look = now + supervision_interval;
-    int status = 0;
-    const pid_t ended = ::waitpid(child, &status, link_open ? WNOHANG : 0);
-    if (ended == child) {
-      // What it sent just before leaving (a put, a pipe message, its note) still counts.
-      for (pollfd rest{link, POLLIN, 0}; link_open && ::poll(&rest, 1, 0) > 0 && read_frame(link, call);)
-        answer(call, note);
-      return {python_exitcode(status), std::move(note)};
-    }
-    if (ended < 0 && errno != EINTR) throw std::system_error(errno, std::generic_category(), "mpp: waitpid");
-    const int wanted = space.load<std::int32_t>(supervision.stop_signal);
-    if (wanted != 0 && wanted != signal_sent) {
-      ::kill(child, wanted);
-      signal_sent = wanted;
-    }
-    space.progress();  // RMA aimed at this rank keeps moving while it waits
-  }
-}
-
-}  // namespace
-
-bool in_child() { return link_to_parent >= 0; }
-
-ChildEnding run_in_child(const std::function<int()>& body, const Supervision& supervision) {
+SupervisedChild::SupervisedChild(const std::function<int()>& body) : outbox_(std::make_unique<Outbox>()) {
   int link[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, link) != 0)
     throw std::system_error(errno, std::generic_category(), "mpp: socketpair for a child process");
@@ -381,13 +321,109 @@ ChildEnding run_in_child(const std::function<int()>& body, const Supervision& su
     std::exit(body());
   }
   ::close(link[1]);
-  struct CloseLink {
-    int fd;
-    ~CloseLink() { ::close(fd); }
-  } close_link{link[0]};
-  shared_space().store<std::int32_t>(supervision.child_pid, child);
-  return supervise(child, link[0], supervision);
+  pid_ = child;
+  link_ = link[0];
+  next_look_ = std::chrono::steady_clock::now();
 }
+
+SupervisedChild::~SupervisedChild() {
+  if (!ended_) {
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
+  ::close(link_);
+}
+
+void SupervisedChild::push(int source, int tag, std::span<const char> bytes) {
+  Writer frame;
+  frame.bytes().reserve(sizeof(Frame) + 2 * sizeof(int) + bytes.size());
+  frame.write(Frame::message);
+  frame.write(source);
+  frame.write(tag);
+  frame.write_raw(bytes.data(), bytes.size());
+  outbox_->add(frame.bytes());
+}
+
+bool SupervisedChild::answer_waiting_calls() {
+  // Every call waiting, not one per wake-up: a child putting items streams them.
+  bool did = false;
+  Bytes call;
+  for (pollfd waiting{link_, POLLIN, 0}; link_open_ && ::poll(&waiting, 1, 0) > 0; waiting.revents = 0) {
+    if (!read_frame(link_, call)) {
+      link_open_ = false;  // the child is leaving: its end closes at exit
+      break;
+    }
+    if (auto reply = answer(call, note_, watch_sends_)) outbox_->add(*reply);
+    did = true;
+  }
+  return did;
+}
+
+bool SupervisedChild::relay(Backoff& backoff) {
+  if (!link_open_) return false;
+  bool did = collect_messages(Session::current().communicator(), *this);
+  const auto pause = std::chrono::duration_cast<std::chrono::nanoseconds>(backoff.next_pause());
+  const timespec limit{0, static_cast<long>(pause.count())};
+  pollfd watch{link_, static_cast<short>(POLLIN | (outbox_->empty() ? 0 : POLLOUT)), 0};
+  if (::ppoll(&watch, 1, &limit, nullptr) > 0) {
+    did |= answer_waiting_calls();
+  } else if (pause.count() == 0) {
+    std::this_thread::yield();
+  }
+  if (link_open_ && !outbox_->flush(link_)) link_open_ = false;
+  if (did) backoff.reset();
+  return did;
+}
+
+std::optional<ChildEnding> SupervisedChild::ending(Look look) {
+  if (ended_) return ended_;
+  const auto clock = std::chrono::steady_clock::now();
+  if (look == Look::when_due && link_open_ && clock < next_look_) return std::nullopt;
+  next_look_ = clock + supervision_interval;
+  // A closed link means the child is leaving: wait for it.
+  const bool block = look == Look::wait || (look == Look::when_due && !link_open_);
+  int status = 0;
+  const pid_t ended = ::waitpid(pid_, &status, block ? 0 : WNOHANG);
+  if (ended == pid_) {
+    // What it sent just before leaving (a put, a pipe message, its note) still counts.
+    answer_waiting_calls();
+    link_open_ = false;
+    ended_ = ChildEnding{python_exitcode(status), std::move(note_)};
+    return ended_;
+  }
+  if (ended < 0 && errno != EINTR) throw std::system_error(errno, std::generic_category(), "mpp: waitpid");
+  return std::nullopt;
+}
+
+void SupervisedChild::signal(int number) {
+  if (!ended_) ::kill(pid_, number);
+}
+
+ChildEnding run_in_child(const std::function<int()>& body, const Supervision& supervision) {
+  SharedSpace& space = shared_space();
+  SupervisedChild child(body);
+  space.store<std::int32_t>(supervision.child_pid, child.pid());
+  Backoff backoff = message_backoff();
+  auto next_look = std::chrono::steady_clock::now();
+  int signal_sent = 0;
+  for (;;) {
+    child.relay(backoff);
+    if (auto ended = child.ending()) return std::move(*ended);
+    const auto now = std::chrono::steady_clock::now();
+    if (now < next_look) continue;  // the stop word may be a remote read: look now and then
+    next_look = now + supervision_interval;
+    const int wanted = space.load<std::int32_t>(supervision.stop_signal);
+    if (wanted != 0 && wanted != signal_sent) {
+      child.signal(wanted);
+      signal_sent = wanted;
+    }
+    space.progress();  // RMA aimed at this rank keeps moving while it waits
+  }
+}
+
+bool in_child() { return link_to_parent >= 0; }
 
 void relay_send(int dest, int tag, std::span<const char> bytes) {
   Writer call = call_of(Call::send);

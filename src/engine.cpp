@@ -40,7 +40,7 @@ Engine::~Engine() {
   if (progress_thread_.joinable()) progress_thread_.join();
 }
 
-std::shared_ptr<Lane> Engine::open_lane(int processes) {
+std::shared_ptr<Lane> Engine::open_lane(int processes, std::optional<IsolationHeader> isolation) {
   std::lock_guard lock(state_mutex_);
   std::vector<int> ranks(workers_.size() - 1);
   for (std::size_t i = 0; i < ranks.size(); ++i) ranks[i] = static_cast<int>(i) + 1;
@@ -50,11 +50,15 @@ std::shared_ptr<Lane> Engine::open_lane(int processes) {
   for (int r : ranks) ++workers_[r].lanes;
   auto lane = std::make_shared<Lane>();
   lane->ranks = std::move(ranks);
+  lane->isolation = isolation;
+  if (isolation) lane->isolation->lane = next_lane_number_++;
   lanes_.push_back(lane);
   return lane;
 }
 
 void Engine::close_lane(const Lane& lane) {
+  std::lock_guard progress(progress_mutex_);
+  end_isolated_lane(lane, false);
   std::lock_guard lock(state_mutex_);
   for (int r : lane.ranks) --workers_[r].lanes;
   std::erase_if(lanes_, [&lane](const auto& l) { return l.get() == &lane; });
@@ -141,8 +145,27 @@ void Engine::terminate(const std::shared_ptr<Lane>& lane) {
     }
   }
   outstanding_ -= dropped;
+  end_isolated_lane(*lane, true);
   for (auto& [sink, first] : cancelled) sink->cancel(first);
   notify_waiters();
+}
+
+void Engine::end_isolated_lane(const Lane& lane, bool kill) {
+  if (!lane.isolation) return;
+  const LaneEnd end{lane.isolation->lane, kill ? 1u : 0u};
+  for (int rank : lane.ranks) {
+    Bytes message(sizeof end);
+    std::memcpy(message.data(), &end, sizeof end);
+    post(rank, Tag::lane_end, std::move(message));
+  }
+}
+
+void Engine::post(int rank, Tag tag, Bytes bytes) {
+  sends_.push_back(Send{MPI_REQUEST_NULL, std::move(bytes)});
+  auto& send = sends_.back();
+  check_mpi(MPI_Isend(send.buffer.data(), static_cast<int>(send.buffer.size()), MPI_BYTE, rank, static_cast<int>(tag),
+                      comm_, &send.request),
+            "MPI_Isend");
 }
 
 bool Engine::finished(const Lane& lane) {
@@ -268,7 +291,8 @@ void Engine::finish_task(Lane& lane, int rank, const ResultHeader& result) {
 std::vector<Task> Engine::take_batch(int rank, bool prefetch) {
   std::vector<Task> batch;
   auto& targeted = workers_[rank].targeted;
-  while (!targeted.empty() && batch.size() < max_tasks_per_batch) {
+  while (!targeted.empty() && batch.size() < max_tasks_per_batch &&
+         (batch.empty() || targeted.front().lane == batch.front().lane)) {
     batch.push_back(std::move(targeted.front()));
     targeted.pop_front();
   }
@@ -312,7 +336,12 @@ bool Engine::worth_prefetching(const Lane& lane, const WorkerSlot& slot, Clock::
 }
 
 bool Engine::dispatch() {
-  std::vector<std::pair<int, Bytes>> messages;
+  struct Message {
+    int rank;
+    Tag tag;
+    Bytes bytes;
+  };
+  std::vector<Message> messages;
   {
     std::lock_guard lock(state_mutex_);
     // Idle workers first, then those with one batch still queued.
@@ -323,6 +352,8 @@ bool Engine::dispatch() {
         auto batch = take_batch(static_cast<int>(rank), load > 0);
         if (batch.empty()) continue;
         if (slot.batches_in_flight++ == 0) slot.busy_since = Clock::now();
+        const std::optional<IsolationHeader> isolation = batch.front().lane->isolation;
+        const bool initializer = batch.front().target_rank > 0;
         for (auto& task : batch) {
           const std::uint64_t id = next_task_id_++;
           std::memcpy(task.wire.data(), &id, sizeof id);  // TaskHeader::id is the first field
@@ -333,27 +364,27 @@ bool Engine::dispatch() {
           task.sink->dispatched(task.first_index, static_cast<int>(rank));
           in_flight_.emplace(id, InFlight{std::move(task.sink), std::move(task.lane), task.first_index, false});
         }
-        if (batch.size() == 1) {
-          messages.emplace_back(static_cast<int>(rank), std::move(batch.front().wire));
-        } else {
-          Bytes joined;
-          std::size_t total = 0;
-          for (const auto& task : batch) total += task.wire.size();
-          joined.reserve(total);
-          for (const auto& task : batch) joined.insert(joined.end(), task.wire.begin(), task.wire.end());
-          messages.emplace_back(static_cast<int>(rank), std::move(joined));
+        if (batch.size() == 1 && !isolation) {
+          messages.push_back({static_cast<int>(rank), Tag::tasks, std::move(batch.front().wire)});
+          continue;
         }
+        Bytes joined;
+        std::size_t total = isolation ? sizeof(IsolationHeader) : 0;
+        for (const auto& task : batch) total += task.wire.size();
+        joined.reserve(total);
+        if (isolation) {
+          IsolationHeader header = *isolation;
+          header.initializer = initializer ? 1 : 0;
+          const auto* raw = reinterpret_cast<const char*>(&header);
+          joined.insert(joined.end(), raw, raw + sizeof header);
+        }
+        for (const auto& task : batch) joined.insert(joined.end(), task.wire.begin(), task.wire.end());
+        messages.push_back({static_cast<int>(rank), isolation ? Tag::isolated_tasks : Tag::tasks, std::move(joined)});
       }
     }
   }
   if (messages.empty()) warn_if_processes_starve();  // only when nothing moves
-  for (auto& [rank, bytes] : messages) {
-    sends_.push_back(Send{MPI_REQUEST_NULL, std::move(bytes)});
-    auto& send = sends_.back();
-    check_mpi(MPI_Isend(send.buffer.data(), static_cast<int>(send.buffer.size()), MPI_BYTE, rank,
-                        static_cast<int>(Tag::tasks), comm_, &send.request),
-              "MPI_Isend");
-  }
+  for (auto& message : messages) post(message.rank, message.tag, std::move(message.bytes));
   return !messages.empty();
 }
 

@@ -5,16 +5,35 @@
 
 namespace mpp {
 
-Pool::Pool() : Pool(Session::current().workers()) {}
+Pool::Pool() : Pool(PoolOptions{}) {}
 
-Pool::Pool(int processes) : engine_(Session::current().engine(), "this Pool") {
-  const int workers = engine_->worker_count();
+Pool::Pool(int processes) : Pool(PoolOptions{.processes = checked_processes(processes)}) {}
+
+int Pool::checked_processes(int processes) {
   if (processes < 1) throw std::invalid_argument("mpp: Pool(processes) needs processes >= 1");
+  return processes;
+}
+
+Pool::Pool(const PoolOptions& options) : engine_(Session::current().engine(), "this Pool") {
+  const int workers = engine_->worker_count();
+  const int processes = options.processes == 0 ? workers : options.processes;
+  if (processes < 1) throw std::invalid_argument("mpp: PoolOptions::processes must be 1 or more (0: every worker)");
   if (processes > workers)
     throw std::invalid_argument("mpp: Pool(" + std::to_string(processes) + ") asks for more workers than the " +
                                 std::to_string(workers) + " this job has; launch with `mpirun -np " +
                                 std::to_string(processes + 1) + "` (one master plus the workers)");
-  lane_ = engine_->open_lane(processes);
+  if (options.maxtasksperchild < 0 || options.task_timeout.count() < 0)
+    throw std::invalid_argument("mpp: PoolOptions::maxtasksperchild and task_timeout must be 0 (no limit) or more");
+  if (!options.isolated && (options.maxtasksperchild > 0 || options.task_timeout.count() > 0))
+    throw std::invalid_argument(
+        "mpp: PoolOptions::maxtasksperchild and task_timeout act on the child processes of an isolated pool; "
+        "add .isolated = true");
+  std::optional<detail::IsolationHeader> isolation;
+  if (options.isolated)
+    isolation =
+        detail::IsolationHeader{static_cast<std::uint64_t>(std::chrono::nanoseconds(options.task_timeout).count()), 0,
+                                static_cast<std::uint32_t>(options.maxtasksperchild), 0, 0};
+  lane_ = engine_->open_lane(processes, isolation);
 }
 
 Pool::~Pool() {

@@ -9,6 +9,7 @@
 #include <typeinfo>
 
 #include "mpp/detail/backoff.hpp"
+#include "mpp/detail/isolated_tasks.hpp"
 #include "mpp/detail/mpi_check.hpp"
 #include "mpp/detail/shipping.hpp"
 
@@ -32,16 +33,25 @@ void send_results(MPI_Comm comm, Writer& out) {
   out.bytes().clear();
 }
 
-void run_batch(MPI_Comm comm, const Bytes& batch, int rank, const std::string& host) {
+}  // namespace
+
+std::size_t run_batch(MPI_Comm comm, std::span<const char> batch, int rank, const std::string& host, RunningTask* shown,
+                      std::size_t budget) {
   Reader in(batch);
   Writer out;
   auto last_flush = Clock::now();
-  while (!in.empty()) {
+  std::uint64_t local_item = 0;
+  std::size_t ran = 0;
+  while (!in.empty() && ran < budget) {
     const auto task = in.read<TaskHeader>();
-    TaskCall call{task.function, in.take(task.args_size), out};
+    TaskCall call{task.function, in.take(task.args_size), out, shown ? shown->item : local_item};
     const Invoker invoker = reinterpret_cast<Invoker>(task.invoker.resolve());
 
     const auto started = Clock::now();
+    if (shown) {
+      shown->started_ns = std::chrono::nanoseconds(started.time_since_epoch()).count();
+      shown->id = task.id;
+    }
     const std::size_t header_at = out.size();
     ResultHeader result{task.id, 0, 0, 1, in.empty() ? 1u : 0u};
     out.write_raw(&result, sizeof result);
@@ -60,19 +70,31 @@ void run_batch(MPI_Comm comm, const Bytes& batch, int rank, const std::string& h
       report.write(out);
       result.ok = 0;
     }
+    if (shown) shown->id = 0;
+    ++ran;
     const auto now = Clock::now();
     result.payload_size = out.size() - header_at - sizeof result;
     result.run_ns = static_cast<std::uint64_t>(std::chrono::nanoseconds(now - started).count());
     std::memcpy(out.bytes().data() + header_at, &result, sizeof result);
 
-    if (in.empty() || now - last_flush >= result_flush_interval || now - started >= slow_task) {
+    if (in.empty() || ran == budget || now - last_flush >= result_flush_interval || now - started >= slow_task) {
       send_results(comm, out);
       last_flush = now;
     }
   }
+  return ran;
 }
 
-}  // namespace
+void run_quietly(std::span<const char> batch) {
+  Reader in(batch);
+  Writer ignored;
+  std::uint64_t item = 0;
+  while (!in.empty()) {
+    const auto task = in.read<TaskHeader>();
+    TaskCall call{task.function, in.take(task.args_size), ignored, item};
+    reinterpret_cast<Invoker>(task.invoker.resolve())(call);
+  }
+}
 
 ErrorReport describe_current_exception() {
   ErrorReport report;
@@ -92,7 +114,9 @@ ErrorReport describe_current_exception() {
 void serve(MPI_Comm comm, int rank, const std::string& host, std::chrono::microseconds max_nap) {
   Backoff backoff(std::chrono::microseconds(200), std::chrono::microseconds(20), max_nap);
   Bytes batch;
-  // Only tasks and the stop come here: replies and pipe messages are for the task that waits for them.
+  IsolatedTasks isolated(comm, rank, host);
+  // Only tasks, pool ends and the stop come here: replies and pipe messages are for the task
+  // that waits for them.
   for (;;) {
     if (try_receive(comm, 0, static_cast<int>(Tag::tasks), batch)) {
       try {
@@ -101,6 +125,19 @@ void serve(MPI_Comm comm, int rank, const std::string& host, std::chrono::micros
         end_job_on_malformed("tasks", 0, e);
       }
       backoff.reset();
+    } else if (try_receive(comm, 0, static_cast<int>(Tag::isolated_tasks), batch)) {
+      try {
+        isolated.run(batch);
+      } catch (const MalformedMessage& e) {
+        end_job_on_malformed("isolated tasks", 0, e);
+      }
+      backoff.reset();
+    } else if (try_receive(comm, 0, static_cast<int>(Tag::lane_end), batch)) {
+      try {
+        isolated.end_lane(batch);
+      } catch (const MalformedMessage& e) {
+        end_job_on_malformed("pool end", 0, e);
+      }
     } else if (try_receive(comm, 0, static_cast<int>(Tag::stop), batch)) {
       return;
     } else {

@@ -5,10 +5,12 @@
 //   std::vector<int> r = pool.map(square, xs);           // ordered, like Python
 //   auto f = pool.apply_async(square, 20);               // mpp::AsyncResult<int>
 //   pool.close(); pool.join();                           // the destructor terminates, like `with`
+//   mpp::Pool safe(mpp::PoolOptions{.isolated = true, .task_timeout = std::chrono::seconds(60)});
 //
 // f may be a plain function, a captureless lambda or an empty function object; arguments and
 // results are any type mpp/serialization.hpp accepts. Use a Pool from the master rank only.
 #include <algorithm>
+#include <chrono>
 #include <concepts>
 #include <cstddef>
 #include <iterator>
@@ -30,16 +32,38 @@
 
 namespace mpp {
 
+/// How a Pool runs its tasks. Every field is optional; name the ones you set:
+///   mpp::Pool pool(mpp::PoolOptions{.processes = 8, .isolated = true, .maxtasksperchild = 100});
+struct PoolOptions {
+  /// Worker ranks to use; 0: all of them.
+  int processes = 0;
+  /// Run the tasks in child processes of the worker ranks, one per rank, as Python's Pool runs
+  /// them in worker processes: a task that crashes (segfault, abort, the OOM killer), calls
+  /// exit or runs past task_timeout fails alone, as mpp::RemoteError naming how its process
+  /// ended, and the process is replaced. terminate() kills running tasks.
+  bool isolated = false;
+  /// Isolated pools: a child process is replaced after this many tasks (Python's
+  /// maxtasksperchild); 0: never.
+  int maxtasksperchild = 0;
+  /// Isolated pools: a task running longer is killed and fails with mpp::TimeoutError as its
+  /// type; 0: no limit.
+  std::chrono::milliseconds task_timeout{0};
+};
+
 class Pool {
  public:
   /// A pool over every worker rank.
   Pool();
   /// A pool over `processes` worker ranks (at most session.workers()).
   explicit Pool(int processes);
+  explicit Pool(const PoolOptions& options);
   /// As Pool(processes), running initializer(initargs...) once on each of its worker ranks
-  /// before any task; an initializer's exception is thrown here as mpp::RemoteError.
+  /// before any task (in an isolated pool: in each of its child processes, replacements
+  /// included); an initializer's exception is thrown here as mpp::RemoteError.
   template <class Init, class... InitArgs>
   Pool(int processes, Init initializer, InitArgs&&... initargs);
+  template <class Init, class... InitArgs>
+  Pool(const PoolOptions& options, Init initializer, InitArgs&&... initargs);
   /// Like leaving Python's `with Pool() as p:` — terminate() unless join() already ran.
   ~Pool();
   Pool(const Pool&) = delete;
@@ -95,8 +119,9 @@ class Pool {
   void close();
   /// Waits for every submitted task; needs close() or terminate() first.
   void join();
-  /// Drops queued tasks (their results throw mpp::TerminatedError). Tasks already running on a
-  /// worker cannot be interrupted over MPI: they finish and their results are discarded.
+  /// Drops queued tasks (their results throw mpp::TerminatedError). An isolated pool kills its
+  /// running tasks' processes too; in a pool that is not isolated, running tasks cannot be
+  /// interrupted (they share the worker rank's process): they finish, their results discarded.
   void terminate();
 
   /// mpp's default chunksize: ceil(items / (64 * workers)). Python uses 4 chunks per worker;
@@ -167,6 +192,7 @@ class Pool {
     return items;
   }
 
+  static int checked_processes(int processes);
   void require_running(const char* method) const;
   void run_initializers(std::vector<AsyncResult<void>> results);
 
@@ -176,7 +202,11 @@ class Pool {
 };
 
 template <class Init, class... InitArgs>
-Pool::Pool(int processes, Init initializer, InitArgs&&... initargs) : Pool(processes) {
+Pool::Pool(int processes, Init initializer, InitArgs&&... initargs)
+    : Pool(PoolOptions{.processes = checked_processes(processes)}, initializer, std::forward<InitArgs>(initargs)...) {}
+
+template <class Init, class... InitArgs>
+Pool::Pool(const PoolOptions& options, Init initializer, InitArgs&&... initargs) : Pool(options) {
   std::vector<AsyncResult<void>> results;
   for (int rank : lane_->ranks) results.push_back(submit_apply<Init, void>(initializer, {}, rank, initargs...));
   run_initializers(std::move(results));

@@ -12,6 +12,7 @@ QUICK = "--quick" in sys.argv
 ITEMS = 20_000 if QUICK else 200_000
 ROUND_TRIPS = 2_000 if QUICK else 20_000
 SETS = 5_000 if QUICK else 50_000
+PROCESSES = 50 if QUICK else 500
 
 
 def produce(q, n):
@@ -30,6 +31,10 @@ def echo(conn):
 def set_keys(d, first, n):
     for i in range(first, first + n):
         d[i] = i
+
+
+def nothing():
+    pass
 
 
 def main():
@@ -68,6 +73,15 @@ def main():
             p.join()
         out["dict_sets_per_s"] = 2 * SETS / (time.perf_counter() - start)
         assert len(d) == 2 * SETS
+
+    fork = mp.get_context("fork")
+    start = time.perf_counter()
+    for _ in range(PROCESSES):
+        p = fork.Process(target=nothing)
+        p.start()
+        p.join()
+        assert p.exitcode == 0
+    out["start_join_ms"] = (time.perf_counter() - start) / PROCESSES * 1e3
     print(json.dumps(out))
 
 

@@ -11,10 +11,12 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 
+#include "mpp/detail/backoff.hpp"
 #include "mpp/detail/shared_space.hpp"
 #include "mpp/detail/wire.hpp"
 
@@ -35,9 +37,51 @@ struct ChildEnding {
   Bytes note;    // what the child sent with relay_note (an error report), if anything
 };
 
-/// Forks a child that runs `body` and leaves with its result as exit status (std::exit, so
-/// atexit handlers the body registered run; those of the parent do not). Waits for it while
-/// relaying its calls.
+/// A forked child seen from its parent rank. The parent relays for it: the rank's replies and
+/// pipe messages go to the child (while a child runs, they are all for it), and its calls are
+/// answered. Destroying a child that still runs kills it (SIGKILL) and reaps it.
+class SupervisedChild {
+ public:
+  /// Forks a child that runs `body` and leaves with its result as exit status (std::exit, so
+  /// atexit handlers the body registered run; those of the parent do not).
+  explicit SupervisedChild(const std::function<int()>& body);
+  ~SupervisedChild();
+  SupervisedChild(const SupervisedChild&) = delete;
+  SupervisedChild& operator=(const SupervisedChild&) = delete;
+
+  int pid() const { return pid_; }
+  /// Every message the child sends passes `watch(dest, tag, bytes)` first.
+  void watch_sends(std::function<void(int, int, std::span<const char>)> watch) { watch_sends_ = std::move(watch); }
+  /// Hands the child a message as if it came from `source` with `tag` (relay_try_receive finds it).
+  void push(int source, int tag, std::span<const char> bytes);
+  /// One round of relaying; naps up to the backoff's pause while the child is quiet. True if
+  /// anything moved.
+  bool relay(Backoff& backoff);
+  enum class Look {
+    when_due,  // every few milliseconds (waitpid is a system call), or at once when the link closed
+    now,       // now, without waiting
+    wait,      // wait until the child ends
+  };
+  /// How the child ended, once it has (its last calls answered first).
+  std::optional<ChildEnding> ending(Look look = Look::when_due);
+  void signal(int number);
+
+ private:
+  class Outbox;
+  bool answer_waiting_calls();
+
+  int pid_ = -1;
+  int link_ = -1;
+  bool link_open_ = true;
+  std::unique_ptr<Outbox> outbox_;
+  Bytes note_;
+  std::optional<ChildEnding> ended_;
+  std::chrono::steady_clock::time_point next_look_;
+  std::function<void(int, int, std::span<const char>)> watch_sends_;
+};
+
+/// Runs `body` in a SupervisedChild and waits for it, passing on the signals asked for in
+/// `supervision` (a Process).
 ChildEnding run_in_child(const std::function<int()>& body, const Supervision& supervision);
 
 // What a child does instead of calling MPI; each waits for the parent's answer.

@@ -63,6 +63,8 @@ struct Lane {
   /// Processes: each task has a worker to itself, so tasks that wait for each other (a
   /// producer and its consumer) run side by side. Never batched or queued behind another task.
   bool solo = false;
+  /// An isolated pool: its tasks run in child processes of the workers (detail/isolated_tasks.hpp).
+  std::optional<IsolationHeader> isolation;
 
   /// Tiny tasks (< 0.2 ms) go in batches sized by the backlog, two batches per worker, so
   /// message costs vanish. Longer ones go one at a time; see Engine::worth_prefetching.
@@ -99,8 +101,9 @@ class Engine {
 
   int worker_count() const { return static_cast<int>(workers_.size()) - 1; }
 
-  /// A lane over the `processes` workers least used by other pools.
-  std::shared_ptr<Lane> open_lane(int processes);
+  /// A lane over the `processes` workers least used by other pools; with `isolation`, its
+  /// tasks run in child processes there (the lane number is filled in).
+  std::shared_ptr<Lane> open_lane(int processes, std::optional<IsolationHeader> isolation = std::nullopt);
   void close_lane(const Lane& lane);
 
   /// The lane Processes run on: every worker, one process per worker at a time.
@@ -155,6 +158,10 @@ class Engine {
   std::vector<Task> take_batch(int rank, bool prefetch);
   bool worth_prefetching(const Lane& lane, const WorkerSlot& slot, Clock::time_point now) const;
   void warn_if_processes_starve();
+  /// Tells an isolated lane's workers that it ended (needs the progress mutex).
+  void end_isolated_lane(const Lane& lane, bool kill);
+  /// MPI_Isend of `bytes`, kept until it completes (needs the progress mutex).
+  void post(int rank, Tag tag, Bytes bytes);
   void finish_task(Lane& lane, int rank, const ResultHeader& result);
   void run_progress_thread();
   /// done() may act (take a queue item), so it is never called again once it returned true.
@@ -163,6 +170,7 @@ class Engine {
 
   MPI_Comm comm_;
   std::uint64_t next_task_id_ = 1;
+  std::uint32_t next_lane_number_ = 1;
 
   std::mutex progress_mutex_;  // one thread drives MPI and delivers results
   std::vector<Send> sends_;

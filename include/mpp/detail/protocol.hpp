@@ -4,6 +4,8 @@
 //   master -> worker  Tag::tasks    a batch: [TaskHeader][args bytes] repeated
 //   worker -> master  Tag::results  [ResultHeader][result bytes | ErrorReport] repeated
 //   master -> worker  Tag::stop     empty: leave the service loop
+//   master -> worker  Tag::isolated_tasks  [IsolationHeader] then a batch, run in a child process
+//   master -> worker  Tag::lane_end [LaneEnd]: an isolated pool ended; its children go
 //   any    -> master  Tag::requests a call on an object the master serves (detail/requests.hpp)
 //   master -> any     Tag::replies  its answer
 //   any    -> any     Tag::pipe     a Connection's message, straight to the rank holding the other end
@@ -25,7 +27,16 @@ namespace mpp::detail {
 /// One MPI message carries at most INT_MAX bytes.
 inline constexpr std::size_t max_message_bytes = static_cast<std::size_t>(std::numeric_limits<int>::max());
 
-enum class Tag : int { tasks = 7101, results = 7102, stop = 7103, requests = 7104, replies = 7105, pipe = 7106 };
+enum class Tag : int {
+  tasks = 7101,
+  results = 7102,
+  stop = 7103,
+  requests = 7104,
+  replies = 7105,
+  pipe = 7106,
+  isolated_tasks = 7107,
+  lane_end = 7108,
+};
 
 /// TaskHeader::first_index of a task that is a single call, not items of a map.
 inline constexpr std::uint64_t no_item = ~std::uint64_t{0};
@@ -93,6 +104,20 @@ struct ResultHeader {
 
   std::uint32_t ok;             // 0: the payload is an ErrorReport
   std::uint32_t last_of_batch;  // the worker is done with the batch this task came in
+};
+
+/// How an isolated pool runs its tasks; starts every Tag::isolated_tasks message.
+struct IsolationHeader {
+  std::uint64_t task_timeout_ns;   // 0: no limit
+  std::uint32_t lane;              // the pool, unique in the session
+  std::uint32_t maxtasksperchild;  // 0: no limit
+  std::uint32_t initializer;       // 1: the batch is the pool's initializer, run again in every new child
+  std::uint32_t reserved;
+};
+
+struct LaneEnd {
+  std::uint32_t lane;
+  std::uint32_t kill;  // 1: terminate() — kill running tasks; 0: the pool is done, children leave
 };
 
 /// What a worker knows about a task that threw.

@@ -126,7 +126,7 @@ struct TaskCall {
   CodeRef function;
   Reader args;
   Writer& results;
-  std::uint64_t item = 0;  // the item being run, reported if it throws
+  std::uint64_t& item;  // the item being run, reported if it throws or crashes
 };
 
 using Invoker = void (*)(TaskCall&);

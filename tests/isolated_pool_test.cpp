@@ -1,0 +1,262 @@
+// Isolated pools: tasks in child processes that may crash, exit or hang without harm to the pool.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <mpp/mpp.hpp>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+int square(int x) { return x * x; }
+
+int own_pid(int) { return static_cast<int>(::getpid()); }
+
+/// Items ending in 3 die of SIGSEGV, as a bad memory access would.
+int square_or_crash(int x) {
+  if (x % 10 == 3) std::raise(SIGSEGV);
+  return x * x;
+}
+
+int exit_with(int code) { std::exit(code); }
+
+int abort_now(int) { std::abort(); }
+
+int throw_invalid(int x) { throw std::invalid_argument("no good: " + std::to_string(x)); }
+
+int sleep_then_square(int x, int milliseconds) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(milliseconds));
+  return x * x;
+}
+
+/// Says which process runs it, then sleeps for good.
+int hang(mpp::Queue<int> started) {
+  started.put(static_cast<int>(::getpid()));
+  for (;;) std::this_thread::sleep_for(1s);
+}
+
+int initialized = 0;
+void initialize(int value) { initialized = value; }
+int read_initialized(int) { return initialized; }
+
+void add_under_lock(mpp::Value<int> total, mpp::Lock lock, int times) {
+  for (int i = 0; i < times; ++i) {
+    std::lock_guard guard(lock);
+    total.set(total.get() + 1);
+  }
+}
+
+int workers() { return mpp::Session::current().workers(); }
+
+mpp::PoolOptions isolated() { return mpp::PoolOptions{.isolated = true}; }
+
+/// True once no process has `pid` (a reaped child), within `patience`.
+bool gone_within(int pid, std::chrono::milliseconds patience) {
+  const auto deadline = Clock::now() + patience;
+  while (Clock::now() < deadline) {
+    if (::kill(pid, 0) != 0 && errno == ESRCH) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST(IsolatedPool, GivesTheSameResultsAsAnInRankPool) {
+  mpp::Pool pool(isolated());
+  std::vector<int> xs(10000);
+  for (int i = 0; i < 10000; ++i) xs[i] = i;
+  const auto squares = pool.map(square, xs);
+  ASSERT_EQ(squares.size(), xs.size());
+  for (int i = 0; i < 10000; ++i) ASSERT_EQ(squares[i], i * i);
+  std::vector<mpp::AsyncResult<int>> results;
+  for (int i = 0; i < 500; ++i) results.push_back(pool.apply_async(square, i));
+  for (int i = 0; i < 500; ++i) EXPECT_EQ(results[i].get(), i * i);
+}
+
+TEST(IsolatedPool, RunsTasksInChildProcessesItKeeps) {
+  mpp::Pool in_rank;
+  std::set<int> rank_pids;
+  for (int pid : in_rank.map(own_pid, std::vector<int>(50), 1)) rank_pids.insert(pid);
+  mpp::Pool pool(isolated());
+  std::set<int> child_pids;
+  for (int pid : pool.map(own_pid, std::vector<int>(200), 1)) child_pids.insert(pid);
+  for (int pid : child_pids) EXPECT_FALSE(rank_pids.contains(pid)) << "a task ran in the worker rank itself";
+  EXPECT_LE(static_cast<int>(child_pids.size()), workers()) << "one child per worker, kept between tasks";
+}
+
+TEST(IsolatedPool, ACrashingTaskFailsAloneAndThePoolGoesOn) {
+  mpp::Pool pool(isolated());
+  std::vector<mpp::AsyncResult<int>> results;
+  for (int i = 0; i < 100; ++i) results.push_back(pool.apply_async(square_or_crash, i));
+  int crashed = 0;
+  for (int i = 0; i < 100; ++i) {
+    if (i % 10 != 3) {
+      EXPECT_EQ(results[i].get(), i * i);
+      continue;
+    }
+    try {
+      results[i].get();
+      ADD_FAILURE() << "item " << i << " should have crashed";
+    } catch (const mpp::RemoteError& e) {
+      ++crashed;
+      EXPECT_EQ(e.type(), "mpp::ProcessCrashed");
+      EXPECT_NE(e.message().find("SIGSEGV"), std::string::npos) << e.message();
+      EXPECT_NE(e.message().find("pid"), std::string::npos) << e.message();
+      EXPECT_GE(e.rank(), 1);
+      EXPECT_FALSE(e.host().empty());
+    }
+  }
+  EXPECT_EQ(crashed, 10);
+  EXPECT_EQ(pool.apply(square, 12), 144);  // replaced children serve on
+}
+
+TEST(IsolatedPool, ImapUnorderedDeliversEveryItemThatDidNotCrash) {
+  mpp::Pool pool(isolated());
+  std::vector<int> xs(200);
+  for (int i = 0; i < 200; ++i) xs[i] = i;
+  auto results = pool.imap_unordered(square_or_crash, xs);
+  std::set<int> got;
+  std::set<std::uint64_t> failed_items;
+  for (;;) {
+    try {
+      const auto value = results.next();
+      if (!value) break;
+      got.insert(*value);
+    } catch (const mpp::RemoteError& e) {
+      ASSERT_TRUE(e.item().has_value());
+      failed_items.insert(*e.item());
+    }
+  }
+  EXPECT_EQ(got.size(), 180u);
+  for (int i = 0; i < 200; ++i) {
+    if (i % 10 == 3) {
+      EXPECT_TRUE(failed_items.contains(static_cast<std::uint64_t>(i))) << i;
+    } else {
+      EXPECT_TRUE(got.contains(i * i)) << i;
+    }
+  }
+}
+
+TEST(IsolatedPool, ACrashInAMapChunkNamesTheItem) {
+  mpp::Pool pool(isolated());
+  std::vector<int> xs{0, 1, 2, 4, 5, 13, 6};
+  try {
+    pool.map(square_or_crash, xs, 7);
+    FAIL() << "the map should have failed";
+  } catch (const mpp::RemoteError& e) {
+    EXPECT_EQ(e.item(), std::optional<std::uint64_t>(5));
+    EXPECT_NE(e.message().find("SIGSEGV"), std::string::npos) << e.message();
+  }
+}
+
+TEST(IsolatedPool, ExitAndAbortAreReportedAsSuch) {
+  mpp::Pool pool(isolated());
+  try {
+    pool.apply(exit_with, 3);
+    FAIL() << "exit(3) should fail the task";
+  } catch (const mpp::RemoteError& e) {
+    EXPECT_NE(e.message().find("exited with status 3"), std::string::npos) << e.message();
+  }
+  try {
+    pool.apply(abort_now, 0);
+    FAIL() << "abort() should fail the task";
+  } catch (const mpp::RemoteError& e) {
+    EXPECT_NE(e.message().find("SIGABRT"), std::string::npos) << e.message();
+  }
+  EXPECT_EQ(pool.apply(square, 9), 81);
+}
+
+TEST(IsolatedPool, AnExceptionKeepsTheChild) {
+  mpp::Pool pool(mpp::PoolOptions{.processes = 1, .isolated = true});
+  const int before = pool.apply(own_pid, 0);
+  try {
+    pool.apply(throw_invalid, 5);
+    FAIL() << "the task throws";
+  } catch (const mpp::RemoteError& e) {
+    EXPECT_EQ(e.type(), "std::invalid_argument");
+    EXPECT_EQ(e.message(), "no good: 5");
+  }
+  EXPECT_EQ(pool.apply(own_pid, 0), before);
+}
+
+TEST(IsolatedPool, ATaskPastItsTimeoutIsKilled) {
+  mpp::Pool pool(mpp::PoolOptions{.isolated = true, .task_timeout = 300ms});
+  const auto start = Clock::now();
+  auto slow = pool.apply_async(sleep_then_square, 3, 60000);
+  auto quick = pool.apply_async(sleep_then_square, 4, 10);
+  EXPECT_EQ(quick.get(), 16);
+  try {
+    slow.get();
+    FAIL() << "the slow task should have been killed";
+  } catch (const mpp::RemoteError& e) {
+    EXPECT_EQ(e.type(), "mpp::TimeoutError");
+    EXPECT_NE(e.message().find("task_timeout of 300 ms"), std::string::npos) << e.message();
+  }
+  EXPECT_LT(Clock::now() - start, 10s);
+  EXPECT_EQ(pool.apply(sleep_then_square, 5, 1), 25);
+}
+
+TEST(IsolatedPool, MaxTasksPerChildReplacesChildren) {
+  mpp::Pool pool(mpp::PoolOptions{.processes = 1, .isolated = true, .maxtasksperchild = 2});
+  const auto pids = pool.map(own_pid, std::vector<int>(20), 1);
+  const std::set<int> distinct(pids.begin(), pids.end());
+  EXPECT_EQ(distinct.size(), 10u);
+  std::vector<mpp::AsyncResult<int>> batched;  // tiny tasks travel in batches: retiring mid-batch
+  for (int i = 0; i < 40; ++i) batched.push_back(pool.apply_async(square, i));
+  for (int i = 0; i < 40; ++i) EXPECT_EQ(batched[i].get(), i * i);
+}
+
+TEST(IsolatedPool, TheInitializerRunsInEveryChild) {
+  mpp::Pool pool(mpp::PoolOptions{.isolated = true, .maxtasksperchild = 1}, initialize, 42);
+  for (int value : pool.map(read_initialized, std::vector<int>(12), 1)) EXPECT_EQ(value, 42);
+  EXPECT_THROW(pool.apply(square_or_crash, 3), mpp::RemoteError);
+  EXPECT_EQ(pool.apply(read_initialized, 0), 42);  // the crashed child's replacement too
+}
+
+TEST(IsolatedPool, TerminateKillsRunningTasksWithinASecond) {
+  mpp::Queue<int> started;
+  mpp::Pool pool(isolated());
+  std::vector<mpp::AsyncResult<int>> results;
+  for (int i = 0; i < pool.size(); ++i) results.push_back(pool.apply_async(hang, started));
+  std::vector<int> pids;
+  for (int i = 0; i < pool.size(); ++i) pids.push_back(started.get(30s));
+  const auto start = Clock::now();
+  pool.terminate();
+  pool.join();
+  EXPECT_LT(Clock::now() - start, 1s);
+  for (auto& result : results) EXPECT_THROW(result.get(), mpp::TerminatedError);
+  for (int pid : pids) EXPECT_TRUE(gone_within(pid, 2000ms)) << "child " << pid << " outlived terminate()";
+}
+
+TEST(IsolatedPool, SharedStateWorksFromItsChildren) {
+  mpp::Value<int> total(0);
+  mpp::Lock lock;
+  mpp::Pool pool(isolated());
+  std::vector<mpp::AsyncResult<void>> results;
+  for (int i = 0; i < 6; ++i) results.push_back(pool.apply_async(add_under_lock, total, lock, 50));
+  for (auto& result : results) result.get();
+  EXPECT_EQ(total.get(), 300);
+}
+
+TEST(IsolatedPool, OptionsThatNeedIsolationSaySo) {
+  EXPECT_THROW(mpp::Pool(mpp::PoolOptions{.task_timeout = 1s}), std::invalid_argument);
+  EXPECT_THROW(mpp::Pool(mpp::PoolOptions{.maxtasksperchild = 3}), std::invalid_argument);
+  EXPECT_THROW(mpp::Pool(mpp::PoolOptions{.isolated = true, .maxtasksperchild = -1}), std::invalid_argument);
+  try {
+    mpp::Pool pool(mpp::PoolOptions{.task_timeout = 1s});
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find(".isolated = true"), std::string::npos) << e.what();
+  }
+}
