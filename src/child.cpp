@@ -261,7 +261,8 @@ bool collect_messages(MPI_Comm comm, SupervisedChild& child) {
   Bytes message;
   for (const auto& [source, tag] : {std::pair{0, Tag::replies}, std::pair{MPI_ANY_SOURCE, Tag::pipe}}) {
     while (const auto status = try_receive(comm, source, static_cast<int>(tag), message)) {
-      child.push(status->MPI_SOURCE, static_cast<int>(tag), message);
+      const std::span<const char> whole[] = {message};
+      child.push(status->MPI_SOURCE, static_cast<int>(tag), whole);
       did = true;
     }
   }
@@ -279,8 +280,10 @@ class SupervisedChild::Outbox {
     Bytes frame(sizeof size);
     std::memcpy(frame.data(), &size, sizeof size);
     frame.insert(frame.end(), payload.begin(), payload.end());
-    frames_.push_back(std::move(frame));
+    add_frame(std::move(frame));
   }
+  /// A frame already sized ([u64 size][payload]).
+  void add_frame(Bytes frame) { frames_.push_back(std::move(frame)); }
   bool empty() const { return frames_.empty(); }
   /// Writes what the socket takes now; false when the child is gone.
   bool flush(int link) {
@@ -336,14 +339,17 @@ SupervisedChild::~SupervisedChild() {
   ::close(link_);
 }
 
-void SupervisedChild::push(int source, int tag, std::span<const char> bytes) {
+void SupervisedChild::push(int source, int tag, std::span<const std::span<const char>> parts) {
+  std::uint64_t size = sizeof(Frame) + sizeof source + sizeof tag;
+  for (const auto& part : parts) size += part.size();
   Writer frame;
-  frame.bytes().reserve(sizeof(Frame) + 2 * sizeof(int) + bytes.size());
+  frame.bytes().reserve(sizeof size + size);
+  frame.write(size);
   frame.write(Frame::message);
   frame.write(source);
   frame.write(tag);
-  frame.write_raw(bytes.data(), bytes.size());
-  outbox_->add(frame.bytes());
+  for (const auto& part : parts) frame.write_raw(part.data(), part.size());
+  outbox_->add_frame(std::move(frame.bytes()));
 }
 
 bool SupervisedChild::answer_waiting_calls() {

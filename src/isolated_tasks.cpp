@@ -49,11 +49,12 @@ int serve_in_child(RunningTask* shown, const Bytes* initializer, std::size_t bud
       return 1;
     }
   }
-  Backoff backoff = message_backoff();
   Bytes frame;
   for (;;) {
     if (!relay_try_receive(0, static_cast<int>(Tag::isolated_tasks), frame)) {
-      pause_for_message(backoff);
+      // Sleep on the link, not spin: a pushed batch wakes the child, and the cores stay with
+      // the ranks, which are busy relaying and computing.
+      relay_wait(std::chrono::milliseconds(100));
       continue;
     }
     Reader in(frame);
@@ -65,7 +66,6 @@ int serve_in_child(RunningTask* shown, const Bytes* initializer, std::size_t bud
       shown->retiring = 1;
       return 0;
     }
-    backoff.reset();
   }
 }
 
@@ -92,29 +92,36 @@ struct IsolatedTasks::PoolChild {
   PoolChild& operator=(const PoolChild&) = delete;
 };
 
-/// A batch being run: where each task lies in the message and whether it is settled.
+/// A batch being run: its message, where each task lies in it and whether it is settled.
 struct IsolatedTasks::Batch {
   struct Entry {
     std::span<const char> bytes;  // [TaskHeader][args]
     TaskHeader header;
     bool settled = false;
   };
+  Bytes message;
+  IsolationHeader settings;
   std::vector<Entry> tasks;
   std::size_t unsettled = 0;
-  bool terminated = false;
-  std::optional<std::uint64_t> timed_out;  // the id of a task killed for its time
 
-  explicit Batch(std::span<const char> bytes) {
-    Reader in(bytes);
+  explicit Batch(Bytes received) : message(std::move(received)) {
+    Reader in(message);
+    settings = in.read<IsolationHeader>();
+    const std::span<const char> all(message);
     while (!in.empty()) {
-      const std::size_t at = bytes.size() - in.remaining();
+      const std::size_t at = all.size() - in.remaining();
       const auto header = in.read<TaskHeader>();
       in.take(header.args_size);
-      tasks.push_back({bytes.subspan(at, bytes.size() - in.remaining() - at), header});
+      tasks.push_back({all.subspan(at, all.size() - in.remaining() - at), header});
     }
     unsettled = tasks.size();
   }
   std::optional<std::size_t> find(std::uint64_t id) const {
+    // The engine numbers a batch's tasks consecutively; look there first.
+    if (!tasks.empty() && id >= tasks.front().header.id && id - tasks.front().header.id < tasks.size()) {
+      const std::size_t guess = id - tasks.front().header.id;
+      if (tasks[guess].header.id == id) return guess;
+    }
     for (std::size_t i = 0; i < tasks.size(); ++i)
       if (tasks[i].header.id == id) return i;
     return std::nullopt;
@@ -125,23 +132,37 @@ struct IsolatedTasks::Batch {
       --unsettled;
     }
   }
-  /// The tasks not settled, as one batch.
-  Bytes rest() const {
-    Bytes out;
-    for (const auto& task : tasks)
-      if (!task.settled) out.insert(out.end(), task.bytes.begin(), task.bytes.end());
-    return out;
+  std::vector<std::size_t> unsettled_tasks() const {
+    std::vector<std::size_t> left;
+    for (std::size_t i = 0; i < tasks.size(); ++i)
+      if (!tasks[i].settled) left.push_back(i);
+    return left;
   }
-  /// Marks the tasks whose results pass in a results message.
-  void note_results(std::span<const char> message) {
-    Reader in(message);
-    while (!in.empty()) {
-      const auto result = in.read<ResultHeader>();
-      in.take(result.payload_size);
-      if (const auto i = find(result.id)) settle(*i);
-    }
+  /// Hands the unsettled tasks to `child` as one batch (the message's own bytes when none is
+  /// settled yet).
+  void give_to(SupervisedChild& child) const {
+    const std::uint8_t counts = settings.initializer ? not_counted : counted;
+    std::vector<std::span<const char>> parts{{reinterpret_cast<const char*>(&counts), 1}};
+    for (const auto& task : tasks)
+      if (!task.settled) parts.push_back(task.bytes);
+    child.push(0, static_cast<int>(Tag::isolated_tasks), parts);
   }
 };
+
+/// Marks the tasks whose results pass in a results message.
+void IsolatedTasks::note_results(std::span<const char> message) {
+  Reader in(message);
+  while (!in.empty()) {
+    const auto result = in.read<ResultHeader>();
+    in.take(result.payload_size);
+    for (auto& batch : batches_) {
+      if (const auto i = batch.find(result.id)) {
+        batch.settle(*i);
+        break;
+      }
+    }
+  }
+}
 
 IsolatedTasks::IsolatedTasks(MPI_Comm comm, int rank, std::string host)
     : comm_(comm), rank_(rank), host_(std::move(host)) {}
@@ -159,55 +180,93 @@ void IsolatedTasks::start_child(PoolChild& pool, bool run_initializer) {
   const std::size_t budget =
       pool.settings.maxtasksperchild > 0 ? pool.settings.maxtasksperchild : std::numeric_limits<std::size_t>::max();
   pool.child = std::make_unique<SupervisedChild>([=] { return serve_in_child(shown, initializer, budget); });
+  pool.child->watch_sends([this](int dest, int tag, std::span<const char> sent) {
+    if (dest == 0 && tag == static_cast<int>(Tag::results)) note_results(sent);
+  });
 }
 
-void IsolatedTasks::run(const Bytes& message) {
-  Reader in(message);
-  const auto settings = in.read<IsolationHeader>();
-  const auto bytes = in.rest();
-  Batch batch(bytes);
-  if (ended_lanes_.contains(settings.lane)) {
-    std::vector<std::size_t> all(batch.tasks.size());
-    for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
-    return send_failures(batch, all, "mpp::TerminatedError", "the pool was terminated before this task ran");
+void IsolatedTasks::run(Bytes message) {
+  deferred_.push_back(std::move(message));
+  while (!deferred_.empty()) {
+    Batch batch(std::move(deferred_.front()));
+    deferred_.pop_front();
+    run_lane(std::move(batch));
   }
-  auto& slot = pools_[settings.lane];
+}
+
+bool IsolatedTasks::refuse_if_ended(Batch& batch) {
+  if (!ended_lanes_.contains(batch.settings.lane)) return false;
+  send_failures(batch, batch.unsettled_tasks(), "mpp::TerminatedError", "the pool was terminated before this task ran");
+  return true;
+}
+
+IsolatedTasks::PoolChild& IsolatedTasks::pool_of(const Batch& batch) {
+  auto& slot = pools_[batch.settings.lane];
   if (!slot) slot = std::make_unique<PoolChild>();
-  PoolChild& pool = *slot;
-  pool.settings = settings;
-  if (settings.initializer) pool.initializer = Bytes(bytes.begin(), bytes.end());
-
-  while (batch.unsettled > 0) {
-    // A child gone while idle (killed from outside) is replaced, blaming no task.
-    if (!pool.child || pool.child->ending(SupervisedChild::Look::now)) start_child(pool, !settings.initializer);
-    Writer frame;
-    frame.write(settings.initializer ? not_counted : counted);
-    const Bytes rest = batch.rest();
-    frame.write_raw(rest.data(), rest.size());
-    pool.child->push(0, static_cast<int>(Tag::isolated_tasks), frame.bytes());
-    pool.child->watch_sends([&batch](int dest, int tag, std::span<const char> sent) {
-      if (dest == 0 && tag == static_cast<int>(Tag::results)) batch.note_results(sent);
-    });
-    supervise(pool, batch);
-    pool.child->watch_sends(nullptr);
-    if (batch.unsettled > 0) settle_after_ending(pool, batch);
+  slot->settings = batch.settings;
+  if (batch.settings.initializer) {
+    const auto bytes = std::span<const char>(batch.message).subspan(sizeof(IsolationHeader));
+    slot->initializer = Bytes(bytes.begin(), bytes.end());
   }
+  return *slot;
 }
 
-void IsolatedTasks::supervise(PoolChild& pool, Batch& batch) {
+void IsolatedTasks::run_lane(Batch first) {
+  if (refuse_if_ended(first)) return;
+  PoolChild& pool = pool_of(first);
+  batches_.clear();
+  batches_.push_back(std::move(first));
+  std::size_t given = 0;  // batches_[0, given) went to the current child
+  for (;;) {
+    // A child gone while idle (killed from outside) is replaced, blaming no task.
+    if (!pool.child || pool.child->ending(SupervisedChild::Look::now)) {
+      start_child(pool, !batches_.front().settings.initializer);
+      given = 0;
+    }
+    for (; given < batches_.size(); ++given)
+      if (batches_[given].unsettled > 0) batches_[given].give_to(*pool.child);
+    supervise(pool, given);
+    if (unsettled() == 0) break;
+    settle_after_ending(pool);  // still watching: results sent just before the end count
+  }
+  batches_.clear();
+}
+
+std::size_t IsolatedTasks::unsettled() const {
+  std::size_t left = 0;
+  for (const auto& batch : batches_) left += batch.unsettled;
+  return left;
+}
+
+void IsolatedTasks::supervise(PoolChild& pool, std::size_t& given) {
   SharedSpace& space = shared_space();
   SupervisedChild& child = *pool.child;
   const auto timeout = std::chrono::nanoseconds(pool.settings.task_timeout_ns);
-  Backoff backoff = message_backoff();
+  // The child computes on the core this rank would use: spin only briefly after news, then
+  // sleep on the link (a frame from the child wakes us at once).
+  Backoff backoff(std::chrono::microseconds(20), std::chrono::microseconds(10), std::chrono::milliseconds(1));
   auto next_look = Clock::now();
-  while (batch.unsettled > 0) {
+  Bytes message;
+  while (unsettled() > 0) {
     child.relay(backoff);
-    if (batch.unsettled == 0 || child.ending()) return;
+    if (unsettled() == 0 || child.ending()) return;
+    // The pool's next batch goes to the child at once, so it never waits between batches.
+    if (deferred_.empty() && try_receive(comm_, 0, static_cast<int>(Tag::isolated_tasks), message)) {
+      Batch next(std::move(message));
+      if (next.settings.lane != pool.settings.lane || next.settings.initializer) {
+        deferred_.push_back(std::move(next.message));
+      } else if (!refuse_if_ended(next)) {
+        batches_.push_back(std::move(next));
+        batches_.back().give_to(child);
+        given = batches_.size();
+      }
+      backoff.reset();
+    }
     const auto now = Clock::now();
     if (now < next_look) continue;
     next_look = now + std::chrono::milliseconds(2);
     if (take_lane_ends(pool.settings.lane)) {
-      batch.terminated = true;
+      terminated_ = true;
       child.signal(SIGKILL);
       return;
     }
@@ -215,7 +274,7 @@ void IsolatedTasks::supervise(PoolChild& pool, Batch& batch) {
     if (timeout.count() > 0 && running != 0 &&
         now.time_since_epoch() - std::chrono::nanoseconds(pool.shown->started_ns.load()) > timeout &&
         running == pool.shown->id) {
-      batch.timed_out = running;
+      timed_out_ = running;
       child.signal(SIGKILL);
       return;
     }
@@ -238,32 +297,43 @@ bool IsolatedTasks::take_lane_ends(std::uint32_t running_lane) {
   return ends_running;
 }
 
-void IsolatedTasks::settle_after_ending(PoolChild& pool, Batch& batch) {
+void IsolatedTasks::settle_after_ending(PoolChild& pool) {
   const ChildEnding ending = *pool.child->ending(SupervisedChild::Look::wait);
   const int pid = pool.child->pid();
-  if (batch.terminated) {
-    std::vector<std::size_t> left;
-    for (std::size_t i = 0; i < batch.tasks.size(); ++i)
-      if (!batch.tasks[i].settled) left.push_back(i);
+  const auto timed_out = std::exchange(timed_out_, std::nullopt);
+  if (std::exchange(terminated_, false)) {
+    for (auto& batch : batches_)
+      send_failures(batch, batch.unsettled_tasks(), "mpp::TerminatedError",
+                    "the pool was terminated while this task ran");
     pool.child.reset();
-    return send_failures(batch, left, "mpp::TerminatedError", "the pool was terminated while this task ran");
+    return;
   }
   // The task to blame: the one running, else (the child left before starting one, and not on
   // purpose) the first one it was given — so every child that dies settles at least one task.
+  Batch* batch = nullptr;
   std::optional<std::size_t> blamed;
   std::uint64_t item_in_task = 0;
-  if (const std::uint64_t running = batch.timed_out.value_or(pool.shown->id); running != 0) {
-    blamed = batch.find(running);
+  if (const std::uint64_t running = timed_out.value_or(pool.shown->id); running != 0) {
+    for (auto& b : batches_)
+      if ((blamed = b.find(running))) {
+        batch = &b;
+        break;
+      }
     item_in_task = pool.shown->item;
   } else if (!pool.shown->retiring) {
-    for (std::size_t i = 0; i < batch.tasks.size() && !blamed; ++i)
-      if (!batch.tasks[i].settled) blamed = i;
+    for (auto& b : batches_)
+      if (b.unsettled > 0) {
+        batch = &b;
+        blamed = b.unsettled_tasks().front();
+        break;
+      }
   }
+  if (blamed && batch->tasks[*blamed].settled) blamed.reset();  // it finished as it was killed
   if (blamed) {
     const std::string process = "the task's worker process (pid " + std::to_string(pid) + ")";
     std::string type = "mpp::ProcessCrashed";
     std::string message;
-    if (batch.timed_out) {
+    if (timed_out) {
       type = "mpp::TimeoutError";
       message = "the task ran longer than the pool's task_timeout of " +
                 std::to_string(pool.settings.task_timeout_ns / 1'000'000) + " ms; " + process + " was killed";
@@ -278,7 +348,7 @@ void IsolatedTasks::settle_after_ending(PoolChild& pool, Batch& batch) {
       message = process + " exited with status " + std::to_string(ending.exitcode) + " while running it";
     }
     const std::size_t task[] = {*blamed};
-    send_failures(batch, task, type, message, item_in_task);
+    send_failures(*batch, task, type, message, item_in_task);
   }
   pool.child.reset();
 }

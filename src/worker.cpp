@@ -127,7 +127,7 @@ void serve(MPI_Comm comm, int rank, const std::string& host, std::chrono::micros
       backoff.reset();
     } else if (try_receive(comm, 0, static_cast<int>(Tag::isolated_tasks), batch)) {
       try {
-        isolated.run(batch);
+        isolated.run(std::move(batch));
       } catch (const MalformedMessage& e) {
         end_job_on_malformed("isolated tasks", 0, e);
       }

@@ -52,8 +52,9 @@ class SupervisedChild {
   int pid() const { return pid_; }
   /// Every message the child sends passes `watch(dest, tag, bytes)` first.
   void watch_sends(std::function<void(int, int, std::span<const char>)> watch) { watch_sends_ = std::move(watch); }
-  /// Hands the child a message as if it came from `source` with `tag` (relay_try_receive finds it).
-  void push(int source, int tag, std::span<const char> bytes);
+  /// Hands the child a message as if it came from `source` with `tag` (relay_try_receive finds
+  /// it); its bytes are `parts` joined.
+  void push(int source, int tag, std::span<const std::span<const char>> parts);
   /// One round of relaying; naps up to the backoff's pause while the child is quiet. True if
   /// anything moved.
   bool relay(Backoff& backoff);

@@ -11,11 +11,14 @@
 #include <mpi.h>
 
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <optional>
 #include <set>
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "mpp/detail/wire.hpp"
 
@@ -30,8 +33,8 @@ class IsolatedTasks {
   IsolatedTasks& operator=(const IsolatedTasks&) = delete;
 
   /// Runs a Tag::isolated_tasks message to its end: a result or a failure goes to the master
-  /// for every task in it.
-  void run(const Bytes& message);
+  /// for every task in it (and in the same pool's batches that arrive meanwhile).
+  void run(Bytes message);
   /// A Tag::lane_end message: that pool's child leaves.
   void end_lane(const Bytes& message);
 
@@ -39,12 +42,19 @@ class IsolatedTasks {
   struct PoolChild;
   struct Batch;
 
+  PoolChild& pool_of(const Batch& batch);
+  /// Answers a batch of a terminated pool with failures; false if its pool is alive.
+  bool refuse_if_ended(Batch& batch);
+  void run_lane(Batch first);
   void start_child(PoolChild& pool, bool run_initializer);
-  /// Relays for the child until every task of `batch` is settled or the child ends.
-  void supervise(PoolChild& pool, Batch& batch);
-  /// Handles a lane_end that arrives while a batch runs; true if it ends `running_lane`.
+  /// Relays for the child until every batch is settled or the child ends; takes the pool's
+  /// next batches meanwhile and gives them to the child (`given` counts those it has).
+  void supervise(PoolChild& pool, std::size_t& given);
+  /// Handles lane_end messages that arrive while a batch runs; true if one ends `running_lane`.
   bool take_lane_ends(std::uint32_t running_lane);
-  void settle_after_ending(PoolChild& pool, Batch& batch);
+  void settle_after_ending(PoolChild& pool);
+  void note_results(std::span<const char> message);
+  std::size_t unsettled() const;
   void send_failures(Batch& batch, std::span<const std::size_t> tasks, const std::string& type,
                      const std::string& message, std::uint64_t item_in_task = 0);
 
@@ -52,7 +62,11 @@ class IsolatedTasks {
   int rank_;
   std::string host_;
   std::unordered_map<std::uint32_t, std::unique_ptr<PoolChild>> pools_;
-  std::set<std::uint32_t> ended_lanes_;  // terminated pools: batches still on their way are refused
+  std::set<std::uint32_t> ended_lanes_;     // terminated pools: batches still on their way are refused
+  std::vector<Batch> batches_;              // of the pool running now, in the order received
+  std::deque<Bytes> deferred_;              // other pools' batches that came meanwhile
+  bool terminated_ = false;                 // the running pool was terminated
+  std::optional<std::uint64_t> timed_out_;  // the task killed for running past its timeout
 };
 
 }  // namespace mpp::detail
