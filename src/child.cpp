@@ -18,6 +18,7 @@
 #include <system_error>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "mpp/detail/backoff.hpp"
 #include "mpp/detail/protocol.hpp"
@@ -29,6 +30,13 @@ namespace {
 
 /// In a child: its end of the socket pair to the parent; -1 elsewhere.
 int link_to_parent = -1;
+
+/// In a parent rank: its ends of the links to its children, which a new child closes (a
+/// sibling has no business with them, and holds no descriptors it does not need).
+std::vector<int>& links_to_children() {
+  static std::vector<int> links;
+  return links;
+}
 
 enum class Call : std::uint8_t { send, remote_access, allocate, retire, note, end_job };
 
@@ -199,14 +207,19 @@ int python_exitcode(int status) {
 /// Does what the child asked; the answer to write, [answer][1][result] or [answer][0][message],
 /// except for a send, which the child does not wait for (an MPI failure there ends the job).
 std::optional<Bytes> answer(const Bytes& call, Bytes& note,
-                            const std::function<void(int, int, std::span<const char>)>& watch_sends) {
+                            const std::function<void(int, int, std::span<const char>)>& watch_sends,
+                            const std::function<void(int, std::span<const char>)>& route_here) {
   Reader in(call);
   const auto kind = in.read<Call>();
   if (kind == Call::send) {
     const int dest = in.read<int>();
     const int tag = in.read<int>();
     if (watch_sends) watch_sends(dest, tag, in.rest());
-    send_bytes(Session::current().communicator(), dest, static_cast<Tag>(tag), in.rest());
+    if (dest == Session::current().rank()) {
+      route_here(tag, in.rest());  // MPI to itself could block on a large message: route it here
+    } else {
+      send_bytes(Session::current().communicator(), dest, static_cast<Tag>(tag), in.rest());
+    }
     return std::nullopt;
   }
   Writer out;
@@ -255,21 +268,20 @@ std::optional<Bytes> answer(const Bytes& call, Bytes& note,
   return std::move(out.bytes());
 }
 
-/// Takes the replies and pipe messages waiting for this rank, for the child.
-bool collect_messages(MPI_Comm comm, SupervisedChild& child) {
+}  // namespace
+
+bool collect_child_messages(const std::function<void(int, int, Bytes&)>& route) {
+  const MPI_Comm comm = Session::current().communicator();
   bool did = false;
   Bytes message;
   for (const auto& [source, tag] : {std::pair{0, Tag::replies}, std::pair{MPI_ANY_SOURCE, Tag::pipe}}) {
     while (const auto status = try_receive(comm, source, static_cast<int>(tag), message)) {
-      const std::span<const char> whole[] = {message};
-      child.push(status->MPI_SOURCE, static_cast<int>(tag), whole);
+      route(status->MPI_SOURCE, static_cast<int>(tag), message);
       did = true;
     }
   }
   return did;
 }
-
-}  // namespace
 
 /// Frames for the child, written as fast as it reads them: the parent never blocks on a child
 /// busy computing, so it keeps relaying, watching and passing on signals.
@@ -285,6 +297,10 @@ class SupervisedChild::Outbox {
   /// A frame already sized ([u64 size][payload]).
   void add_frame(Bytes frame) { frames_.push_back(std::move(frame)); }
   bool empty() const { return frames_.empty(); }
+  void clear() {
+    frames_.clear();
+    written_ = 0;
+  }
   /// Writes what the socket takes now; false when the child is gone.
   bool flush(int link) {
     while (!frames_.empty()) {
@@ -320,13 +336,30 @@ SupervisedChild::SupervisedChild(const std::function<int()>& body) : outbox_(std
   }
   if (child == 0) {
     ::close(link[0]);
+    for (const int sibling : links_to_children()) ::close(sibling);
+    links_to_children().clear();
     become_child(link[1], parent);
-    std::exit(body());
+    int status = 1;
+    try {
+      status = body();
+    } catch (const std::exception& e) {
+      // The body's own failures are reported by it; what escapes is a message it could not
+      // decode (or a bug of ours): never let the child run on in the parent's code.
+      relay_end_job(std::string("a child process could not run its task: ") + e.what());
+    } catch (...) {
+      relay_end_job("a child process could not run its task");
+    }
+    std::exit(status);
   }
   ::close(link[1]);
   pid_ = child;
   link_ = link[0];
+  links_to_children().push_back(link_);
   next_look_ = std::chrono::steady_clock::now();
+  route_here_ = [this](int tag, std::span<const char> bytes) {
+    const std::span<const char> whole[] = {bytes};
+    push(Session::current().rank(), tag, whole);
+  };
 }
 
 SupervisedChild::~SupervisedChild() {
@@ -336,6 +369,7 @@ SupervisedChild::~SupervisedChild() {
     while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
     }
   }
+  std::erase(links_to_children(), link_);
   ::close(link_);
 }
 
@@ -361,7 +395,7 @@ bool SupervisedChild::answer_waiting_calls() {
       link_open_ = false;  // the child is leaving: its end closes at exit
       break;
     }
-    if (auto reply = answer(call, note_, watch_sends_)) outbox_->add(*reply);
+    if (auto reply = answer(call, note_, watch_sends_, route_here_)) outbox_->add(*reply);
     did = true;
   }
   return did;
@@ -369,16 +403,42 @@ bool SupervisedChild::answer_waiting_calls() {
 
 bool SupervisedChild::relay(Backoff& backoff) {
   if (!link_open_) return false;
-  bool did = collect_messages(Session::current().communicator(), *this);
+  // While a rank has one child, every reply and pipe message reaching the rank is for it.
+  const bool collected = collect_child_messages([this](int source, int tag, Bytes& message) {
+    const std::span<const char> whole[] = {message};
+    push(source, tag, whole);
+  });
+  SupervisedChild* self[] = {this};
+  const bool relayed = relay_all(self, backoff);
+  if (collected) backoff.reset();
+  return collected || relayed;
+}
+
+pollfd SupervisedChild::link_watch() const {
+  // A negative descriptor is skipped by poll: a closed link has nothing more to say.
+  return pollfd{link_open_ ? link_ : -1, static_cast<short>(POLLIN | (outbox_->empty() ? 0 : POLLOUT)), 0};
+}
+
+bool SupervisedChild::serve_link(short revents) {
+  if (!link_open_) return false;
+  const bool did = revents != 0 && answer_waiting_calls();
+  // A child that left cannot read what is still for it; what it wrote before leaving is
+  // still read (and answered) until its end of the link reports closed.
+  if (link_open_ && !outbox_->flush(link_)) outbox_->clear();
+  return did;
+}
+
+bool relay_all(std::span<SupervisedChild* const> children, Backoff& backoff) {
+  std::vector<pollfd> watches;
+  watches.reserve(children.size());
+  for (const auto* child : children) watches.push_back(child->link_watch());
   const auto pause = std::chrono::duration_cast<std::chrono::nanoseconds>(backoff.next_pause());
-  const timespec limit{0, static_cast<long>(pause.count())};
-  pollfd watch{link_, static_cast<short>(POLLIN | (outbox_->empty() ? 0 : POLLOUT)), 0};
-  if (::ppoll(&watch, 1, &limit, nullptr) > 0) {
-    did |= answer_waiting_calls();
-  } else if (pause.count() == 0) {
-    std::this_thread::yield();
-  }
-  if (link_open_ && !outbox_->flush(link_)) link_open_ = false;
+  const timespec limit{static_cast<time_t>(pause.count() / 1'000'000'000),
+                       static_cast<long>(pause.count() % 1'000'000'000)};
+  const int ready = ::ppoll(watches.data(), watches.size(), &limit, nullptr);
+  if (ready <= 0 && pause.count() == 0) std::this_thread::yield();
+  bool did = false;
+  for (std::size_t i = 0; i < children.size(); ++i) did |= children[i]->serve_link(ready > 0 ? watches[i].revents : 0);
   if (did) backoff.reset();
   return did;
 }
@@ -405,28 +465,6 @@ std::optional<ChildEnding> SupervisedChild::ending(Look look) {
 
 void SupervisedChild::signal(int number) {
   if (!ended_) ::kill(pid_, number);
-}
-
-ChildEnding run_in_child(const std::function<int()>& body, const Supervision& supervision) {
-  SharedSpace& space = shared_space();
-  SupervisedChild child(body);
-  space.store<std::int32_t>(supervision.child_pid, child.pid());
-  Backoff backoff = message_backoff();
-  auto next_look = std::chrono::steady_clock::now();
-  int signal_sent = 0;
-  for (;;) {
-    child.relay(backoff);
-    if (auto ended = child.ending()) return std::move(*ended);
-    const auto now = std::chrono::steady_clock::now();
-    if (now < next_look) continue;  // the stop word may be a remote read: look now and then
-    next_look = now + supervision_interval;
-    const int wanted = space.load<std::int32_t>(supervision.stop_signal);
-    if (wanted != 0 && wanted != signal_sent) {
-      child.signal(wanted);
-      signal_sent = wanted;
-    }
-    space.progress();  // RMA aimed at this rank keeps moving while it waits
-  }
 }
 
 bool in_child() { return link_to_parent >= 0; }

@@ -19,7 +19,6 @@ constexpr int max_batches_in_flight = 2;  // one running, one waiting: a worker 
 constexpr std::size_t max_tasks_per_batch = 512;
 constexpr std::size_t max_batch_bytes = std::size_t{64} << 20;  // joined tasks stay far below max_message_bytes
 constexpr std::chrono::microseconds long_nap(1000);             // naps this long are cut short by a submit
-constexpr auto starving_after = std::chrono::seconds(10);       // processes stuck this long get a warning
 
 }  // namespace
 
@@ -275,11 +274,11 @@ void Engine::finish_task(Lane& lane, int rank, const ResultHeader& result) {
   {
     std::lock_guard lock(state_mutex_);
     --lane.unfinished;
-    if (result.last_of_batch) {
-      auto& slot = workers_[rank];
+    auto& slot = workers_[rank];
+    if (lane.solo) {
+      --slot.processes;
+    } else if (result.last_of_batch) {
       --slot.batches_in_flight;
-      if (slot.running_solo) processes_last_moved_ = Clock::now();
-      slot.running_solo = false;
       slot.busy_since = Clock::now();  // a queued batch, if any, starts now
     }
     const auto run_ns = static_cast<double>(result.run_ns);
@@ -300,10 +299,9 @@ std::vector<Task> Engine::take_batch(int rank, bool prefetch) {
   // Lanes that include this worker, taken in turn so no pool starves another.
   for (std::size_t k = 0; k < lanes_.size() && batch.empty(); ++k) {
     Lane& lane = *lanes_[(rotation_ + k) % lanes_.size()];
-    if (lane.pending.empty() || std::find(lane.ranks.begin(), lane.ranks.end(), rank) == lane.ranks.end()) continue;
-    if (prefetch &&
-        (lane.solo || workers_[rank].running_solo || !worth_prefetching(lane, workers_[rank], Clock::now())))
+    if (lane.solo || lane.pending.empty() || std::find(lane.ranks.begin(), lane.ranks.end(), rank) == lane.ranks.end())
       continue;
+    if (prefetch && !worth_prefetching(lane, workers_[rank], Clock::now())) continue;
     if (lane.pending.front().whole_batch || !lane.tiny_tasks()) {
       batch.push_back(std::move(lane.pending.front()));
       lane.pending.pop_front();
@@ -335,6 +333,14 @@ bool Engine::worth_prefetching(const Lane& lane, const WorkerSlot& slot, Clock::
   return running < lane.typical_run_ns / 2;
 }
 
+std::uint64_t Engine::launch(Task& task, int rank) {
+  const std::uint64_t id = next_task_id_++;
+  std::memcpy(task.wire.data(), &id, sizeof id);  // TaskHeader::id is the first field
+  task.sink->dispatched(task.first_index, rank);
+  in_flight_.emplace(id, InFlight{std::move(task.sink), std::move(task.lane), task.first_index, false});
+  return id;
+}
+
 bool Engine::dispatch() {
   struct Message {
     int rank;
@@ -344,26 +350,36 @@ bool Engine::dispatch() {
   std::vector<Message> messages;
   {
     std::lock_guard lock(state_mutex_);
+    // Processes start at once, each on the worker running the fewest, as Python starts any
+    // number. A worker running pool batches gets none: its children would wait for their
+    // relay until the batch ends, and the batch's calls would take their replies.
+    while (process_lane_ && !process_lane_->pending.empty()) {
+      int rank = -1;
+      for (std::size_t r = 1; r < workers_.size(); ++r)
+        if (workers_[r].batches_in_flight == 0 && (rank < 0 || workers_[r].processes < workers_[rank].processes))
+          rank = static_cast<int>(r);
+      if (rank < 0) break;
+      Task task = std::move(process_lane_->pending.front());
+      process_lane_->pending.pop_front();
+      ++workers_[rank].processes;
+      const ProcessStart start = *task.process;
+      launch(task, rank);
+      Bytes message(sizeof start);
+      std::memcpy(message.data(), &start, sizeof start);
+      message.insert(message.end(), task.wire.begin(), task.wire.end());
+      messages.push_back({rank, Tag::process, std::move(message)});
+    }
     // Idle workers first, then those with one batch still queued.
     for (int load = 0; load < max_batches_in_flight; ++load) {
       for (std::size_t rank = 1; rank < workers_.size(); ++rank) {
         auto& slot = workers_[rank];
-        if (slot.batches_in_flight != load) continue;
+        if (slot.batches_in_flight != load || slot.processes > 0) continue;
         auto batch = take_batch(static_cast<int>(rank), load > 0);
         if (batch.empty()) continue;
         if (slot.batches_in_flight++ == 0) slot.busy_since = Clock::now();
         const std::optional<IsolationHeader> isolation = batch.front().lane->isolation;
         const bool initializer = batch.front().target_rank > 0;
-        for (auto& task : batch) {
-          const std::uint64_t id = next_task_id_++;
-          std::memcpy(task.wire.data(), &id, sizeof id);  // TaskHeader::id is the first field
-          if (task.lane->solo) {
-            slot.running_solo = true;
-            processes_last_moved_ = Clock::now();
-          }
-          task.sink->dispatched(task.first_index, static_cast<int>(rank));
-          in_flight_.emplace(id, InFlight{std::move(task.sink), std::move(task.lane), task.first_index, false});
-        }
+        for (auto& task : batch) launch(task, static_cast<int>(rank));
         if (batch.size() == 1 && !isolation) {
           messages.push_back({static_cast<int>(rank), Tag::tasks, std::move(batch.front().wire)});
           continue;
@@ -383,33 +399,8 @@ bool Engine::dispatch() {
       }
     }
   }
-  if (messages.empty()) warn_if_processes_starve();  // only when nothing moves
   for (auto& message : messages) post(message.rank, message.tag, std::move(message.bytes));
   return !messages.empty();
-}
-
-/// Processes wait for a free worker while every worker runs a process that does not end: most
-/// likely those wait for the ones not started (producers on a full queue whose consumers have
-/// no rank). Python would run them all at once; here each needs a rank, so say so, once.
-void Engine::warn_if_processes_starve() {
-  int running = 0;
-  std::size_t waiting = 0;
-  {
-    std::lock_guard lock(state_mutex_);
-    if (warned_starving_ || !process_lane_ || process_lane_->pending.empty()) return;
-    if (Clock::now() - processes_last_moved_ < starving_after) return;
-    for (const auto& slot : workers_) running += slot.running_solo ? 1 : 0;
-    if (running < worker_count()) return;
-    waiting = process_lane_->pending.size();
-    warned_starving_ = true;
-  }
-  std::fprintf(stderr,
-               "mpp: warning: %zu process(es) have waited %lld s for a worker rank while all %d workers run "
-               "processes that have not ended. If those wait for the ones not started (a producer on a full "
-               "queue, a consumer with no producer running), this job cannot go on: each process that must run "
-               "at the same time as others needs its own rank; launch with at least %zu ranks.\n",
-               waiting, static_cast<long long>(starving_after.count()), running,
-               static_cast<std::size_t>(running) + waiting + 1);
 }
 
 void Engine::notify_waiters() {

@@ -141,9 +141,13 @@ void PipeEnd::deliver_to_peer(bool eof, const Bytes& payload) {
     peer_rank_ = rank;
   }
   if (rank == this_rank()) {
+    // The other end is in this process, or (in a child) perhaps in a sibling child of the same
+    // rank: then the parent rank routes the message.
     std::lock_guard lock(inbox().mutex);
-    inbox().file({pipe_, peer}, eof, payload);
-    return;
+    if (!in_child() || inbox().boxes.contains({pipe_, peer})) {
+      inbox().file({pipe_, peer}, eof, payload);
+      return;
+    }
   }
   Writer out;
   out.bytes().reserve(sizeof(PipeHeader) + payload.size());

@@ -42,25 +42,20 @@ void print_failure(const std::string& name, const ErrorReport& report) {
 
 }  // namespace
 
-void run_process(const ProcessContext& context, const std::function<void()>& target, Writer& out) {
-  const auto body = [&] {
-    ProcessScope scope(context);
-    try {
-      target();
-      return 0;
-    } catch (...) {
-      auto report = describe_current_exception();
-      report.rank = Session::current().rank();
-      report.host = Session::current().host();
-      Writer note;
-      report.write(note);
-      relay_note(note.bytes());
-      return 1;
-    }
-  };
-  const ChildEnding ending = run_in_child(body, Supervision{context.stop_signal(), context.child_pid()});
-  out.write(ending.exitcode);
-  out.write_raw(ending.note.data(), ending.note.size());
+int run_process_target(const ProcessContext& context, const std::function<void()>& target) {
+  ProcessScope scope(context);
+  try {
+    target();
+    return 0;
+  } catch (...) {
+    auto report = describe_current_exception();
+    report.rank = Session::current().rank();
+    report.host = Session::current().host();
+    Writer note;
+    report.write(note);
+    relay_note(note.bytes());
+    return 1;
+  }
 }
 
 void ProcessState::deliver(std::uint64_t, Reader& ending) {
@@ -114,6 +109,7 @@ void Process::start() {
     out.write_raw(args_.data(), args_.size());
   });
   task.sink = state_;
+  task.process = detail::ProcessStart{context.stop_signal(), context.child_pid()};
   std::vector<detail::Task> tasks;
   tasks.push_back(std::move(task));
   if (state_->daemon) {

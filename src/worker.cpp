@@ -11,6 +11,7 @@
 #include "mpp/detail/backoff.hpp"
 #include "mpp/detail/isolated_tasks.hpp"
 #include "mpp/detail/mpi_check.hpp"
+#include "mpp/detail/process_children.hpp"
 #include "mpp/detail/shipping.hpp"
 
 namespace mpp::detail {
@@ -115,8 +116,9 @@ void serve(MPI_Comm comm, int rank, const std::string& host, std::chrono::micros
   Backoff backoff(std::chrono::microseconds(200), std::chrono::microseconds(20), max_nap);
   Bytes batch;
   IsolatedTasks isolated(comm, rank, host);
-  // Only tasks, pool ends and the stop come here: replies and pipe messages are for the task
-  // that waits for them.
+  ProcessChildren processes(comm, rank, host);
+  // Only tasks, processes, pool ends and the stop come here: replies and pipe messages are for
+  // the task that waits for them, or for the children (which the master sends no batches to).
   for (;;) {
     if (try_receive(comm, 0, static_cast<int>(Tag::tasks), batch)) {
       try {
@@ -132,6 +134,13 @@ void serve(MPI_Comm comm, int rank, const std::string& host, std::chrono::micros
         end_job_on_malformed("isolated tasks", 0, e);
       }
       backoff.reset();
+    } else if (try_receive(comm, 0, static_cast<int>(Tag::process), batch)) {
+      try {
+        processes.start(batch);
+      } catch (const MalformedMessage& e) {
+        end_job_on_malformed("process", 0, e);
+      }
+      backoff.reset();
     } else if (try_receive(comm, 0, static_cast<int>(Tag::lane_end), batch)) {
       try {
         isolated.end_lane(batch);
@@ -140,9 +149,10 @@ void serve(MPI_Comm comm, int rank, const std::string& host, std::chrono::micros
       }
     } else if (try_receive(comm, 0, static_cast<int>(Tag::stop), batch)) {
       return;
-    } else {
+    } else if (processes.empty()) {
       backoff.pause();
     }
+    if (!processes.empty()) processes.tend(backoff);
   }
 }
 

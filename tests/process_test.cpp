@@ -69,6 +69,24 @@ void add_under_lock(mpp::Value<int> total, mpp::Lock lock, int times) {
 
 int square(int x) { return x * x; }
 
+/// Waits at the barrier with the others, then says which arrival it was.
+void meet_at(mpp::Barrier barrier, mpp::Queue<int> arrivals) { arrivals.put(static_cast<int>(barrier.wait(60s))); }
+
+void put_one(mpp::Queue<int> q) { q.put(1); }
+void get_one(mpp::Queue<int> q, mpp::Queue<int> got) { got.put(q.get(60s)); }
+
+/// Answers each message on its end of the pipe with the message doubled, until a 0.
+void double_back(mpp::Connection<int> end) {
+  for (int x; (x = end.recv()) != 0;) end.send(2 * x);
+}
+void ask_for_doubles(mpp::Connection<int> end, mpp::Queue<int> answers, int count) {
+  for (int i = 1; i <= count; ++i) {
+    end.send(i);
+    answers.put(end.recv());
+  }
+  end.send(0);
+}
+
 int workers() { return mpp::Session::current().workers(); }
 
 }  // namespace
@@ -126,6 +144,63 @@ TEST(Process, MoreProcessesThanWorkersAllRun) {
   for (auto& p : processes) EXPECT_EQ(p.exitcode(), 0);
 }
 
+TEST(Process, TwelveProcessesPassOneBarrierWhateverTheWorkerCount) {
+  // Python starts any number of processes: all 12 must be running at once to pass.
+  constexpr int parties = 12;
+  mpp::Barrier barrier(parties);
+  mpp::Queue<int> arrivals;
+  std::vector<mpp::Process> processes;
+  for (int i = 0; i < parties; ++i) processes.emplace_back(meet_at, barrier, arrivals);
+  for (auto& p : processes) p.start();
+  for (auto& p : processes) ASSERT_TRUE(p.join(120s));
+  std::set<int> indices;
+  for (int i = 0; i < parties; ++i) indices.insert(arrivals.get(10s));
+  EXPECT_EQ(indices.size(), static_cast<std::size_t>(parties));  // each arrival index once
+  std::set<int> pids;
+  for (auto& p : processes) {
+    EXPECT_EQ(p.exitcode(), 0);
+    pids.insert(*p.pid());
+  }
+  EXPECT_EQ(pids.size(), static_cast<std::size_t>(parties));
+  for (const int pid : pids) EXPECT_NE(::kill(pid, 0), 0) << "child " << pid << " was not reaped";  // one host here
+}
+
+TEST(Process, ProducersOnAFullQueueAndTheirConsumerAllRun) {
+  // Two producers block on a full queue until the consumer runs; with more processes than
+  // workers they must all run at once.
+  mpp::Queue<int> q(1);
+  q.put(0);
+  mpp::Queue<int> got;
+  std::vector<mpp::Process> processes;
+  for (int i = 0; i < workers() + 1; ++i) processes.emplace_back(put_one, q);
+  for (int i = 0; i < workers() + 2; ++i) processes.emplace_back(get_one, q, got);
+  for (auto& p : processes) p.start();
+  for (auto& p : processes) ASSERT_TRUE(p.join(120s));
+  int sum = 0;
+  for (int i = 0; i < workers() + 2; ++i) sum += got.get(10s);
+  EXPECT_EQ(sum, workers() + 1);
+  for (auto& p : processes) EXPECT_EQ(p.exitcode(), 0);
+}
+
+TEST(Process, PipesConnectProcessesOnTheSameRank) {
+  // Twice as many pairs as workers: some pairs share a rank, whose children exchange the
+  // messages through it.
+  const int pairs = 2 * workers();
+  mpp::Queue<int> answers;
+  std::vector<mpp::Process> processes;
+  for (int i = 0; i < pairs; ++i) {
+    auto [left, right] = mpp::Pipe<int>();
+    processes.emplace_back(double_back, right);
+    processes.emplace_back(ask_for_doubles, left, answers, 5);
+  }
+  for (auto& p : processes) p.start();
+  for (auto& p : processes) ASSERT_TRUE(p.join(120s));
+  int sum = 0;
+  for (int i = 0; i < 5 * pairs; ++i) sum += answers.get(10s);
+  EXPECT_EQ(sum, pairs * 2 * (1 + 2 + 3 + 4 + 5));
+  for (auto& p : processes) EXPECT_EQ(p.exitcode(), 0);
+}
+
 TEST(Process, JoinWithTimeoutReturnsFalseWhileRunning) {
   mpp::Event go;
   mpp::Process p(wait_for, go);
@@ -140,17 +215,19 @@ TEST(Process, JoinWithTimeoutReturnsFalseWhileRunning) {
 }
 
 TEST(Process, TerminateCancelsAProcessStillWaitingForARank) {
+  // A process waits for a rank only while every worker runs pool tasks.
   mpp::Event go;
-  std::vector<mpp::Process> busy;
-  for (int w = 0; w < workers(); ++w) busy.emplace_back(wait_for, go);
-  for (auto& p : busy) p.start();
+  mpp::Pool pool(workers());
+  std::vector<mpp::AsyncResult<void>> busy;
+  for (int w = 0; w < workers(); ++w) busy.push_back(pool.apply_async(wait_for, go));
+  std::this_thread::sleep_for(200ms);  // the tasks reach their workers
   mpp::Value<int> ran(0);
   mpp::Process waiting(mark_ran, ran);
   waiting.start();
   waiting.terminate();
   go.set();
   waiting.join();
-  for (auto& p : busy) p.join();
+  for (auto& task : busy) task.get(60s);
   EXPECT_EQ(waiting.exitcode(), -15);
   EXPECT_EQ(ran.get(), 0);
   EXPECT_FALSE(waiting.rank().has_value());

@@ -11,10 +11,10 @@
 // std::exit(n), -N when signal N ends it (terminate() sends SIGTERM: -15; kill() SIGKILL: -9;
 // a segfault: -11). A crash ends only that child. pid() is the child's own process id.
 //
-// Each running process has a worker rank to itself, so processes that wait for each other run
-// side by side as long as there are enough workers; more processes than workers run as
-// workers become free. Start processes from the master rank. The arguments are copied when
-// the Process is constructed.
+// Any number of processes run at once, spread over the worker ranks (each rank supervises its
+// children and relays their calls), so processes that wait for each other run side by side
+// whatever the job's size. Start processes from the master rank. The arguments are copied
+// when the Process is constructed.
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -70,19 +70,18 @@ class ProcessScope {
   ProcessContext context_;
 };
 
-/// Runs `target` in a supervised child and writes how it ended: its exit code, then the error
-/// report of a target that threw.
-void run_process(const ProcessContext& context, const std::function<void()>& target, Writer& out);
+/// Runs `target` as the process `context` names, in the child its rank forked (see
+/// detail/process_children.hpp); returns its exit code: 0, or 1 when it threw, after handing
+/// the error report to the parent rank.
+int run_process_target(const ProcessContext& context, const std::function<void()>& target);
 
+/// Runs in the child: writes the exit code. The arguments come to life in the child and die
+/// there; the return value is dropped, as Python's is.
 template <class F, class ArgsTuple>
 void invoke_process(TaskCall& call) {
   F f = callable_from<F>(call.function);
   const auto context = call.args.read<ProcessContext>();
-  // The arguments come to life in the child and die there: handles (queues, shared blocks)
-  // count their holders, and the parent's copy of a child's objects is never destroyed. The
-  // return value is dropped, as Python's is.
-  run_process(
-      context, [&] { std::apply(f, call.args.read<ArgsTuple>()); }, call.results);
+  call.results.write(run_process_target(context, [&] { std::apply(f, call.args.read<ArgsTuple>()); }));
 }
 
 /// A process's life as the master sees it; the engine reports to it.

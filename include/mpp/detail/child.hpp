@@ -7,6 +7,7 @@
 // parent rank does for it: the parent waits for the child anyway, and answers its calls over a
 // socket pair meanwhile (the relay).
 #include <mpi.h>
+#include <poll.h>
 
 #include <chrono>
 #include <cstdint>
@@ -25,21 +26,15 @@ namespace mpp::detail {
 /// True inside a supervised child: MPI is off limits, calls go through the relay.
 bool in_child();
 
-/// What the parent watches while its child runs.
-struct Supervision {
-  GlobalAddress stop_signal;  // a shared int: nonzero asks the parent to send that signal
-  GlobalAddress child_pid;    // a shared int: the parent stores the child's pid here
-};
-
 /// How a child ended.
 struct ChildEnding {
   int exitcode;  // as Python reports it: the exit status, or -N when signal N ended it
   Bytes note;    // what the child sent with relay_note (an error report), if anything
 };
 
-/// A forked child seen from its parent rank. The parent relays for it: the rank's replies and
-/// pipe messages go to the child (while a child runs, they are all for it), and its calls are
-/// answered. Destroying a child that still runs kills it (SIGKILL) and reaps it.
+/// A forked child seen from its parent rank. The parent relays for it: messages for the child
+/// are pushed to it, and its calls are answered. Destroying a child that still runs kills it
+/// (SIGKILL) and reaps it.
 class SupervisedChild {
  public:
   /// Forks a child that runs `body` and leaves with its result as exit status (std::exit, so
@@ -52,12 +47,20 @@ class SupervisedChild {
   int pid() const { return pid_; }
   /// Every message the child sends passes `watch(dest, tag, bytes)` first.
   void watch_sends(std::function<void(int, int, std::span<const char>)> watch) { watch_sends_ = std::move(watch); }
+  /// Where a message the child sends to its own rank goes (a pipe end held by a sibling
+  /// child); by default back to the child itself.
+  void route_sends_here(std::function<void(int, std::span<const char>)> route) { route_here_ = std::move(route); }
   /// Hands the child a message as if it came from `source` with `tag` (relay_try_receive finds
   /// it); its bytes are `parts` joined.
   void push(int source, int tag, std::span<const std::span<const char>> parts);
-  /// One round of relaying; naps up to the backoff's pause while the child is quiet. True if
-  /// anything moved.
+  /// One round of relaying for a rank with this one child: every reply and pipe message
+  /// waiting for the rank is pushed to it; naps up to the backoff's pause while the child is
+  /// quiet. True if anything moved.
   bool relay(Backoff& backoff);
+  /// For a rank with several children (see relay_all): what to poll the link for, and the
+  /// answers to what the poll found.
+  pollfd link_watch() const;
+  bool serve_link(short revents);
   enum class Look {
     when_due,  // every few milliseconds (waitpid is a system call), or at once when the link closed
     now,       // now, without waiting
@@ -79,11 +82,17 @@ class SupervisedChild {
   std::optional<ChildEnding> ended_;
   std::chrono::steady_clock::time_point next_look_;
   std::function<void(int, int, std::span<const char>)> watch_sends_;
+  std::function<void(int, std::span<const char>)> route_here_;
 };
 
-/// Runs `body` in a SupervisedChild and waits for it, passing on the signals asked for in
-/// `supervision` (a Process).
-ChildEnding run_in_child(const std::function<int()>& body, const Supervision& supervision);
+/// Receives the replies and pipe messages waiting for this rank and hands each to `route`
+/// (source, tag, message); true if there were any.
+bool collect_child_messages(const std::function<void(int, int, Bytes&)>& route);
+
+/// One round of relaying for several children of this rank: answers their calls, naps up to
+/// the backoff's pause while all are quiet. True if anything moved. Messages for them are
+/// the caller's to collect and route.
+bool relay_all(std::span<SupervisedChild* const> children, Backoff& backoff);
 
 // What a child does instead of calling MPI; each waits for the parent's answer.
 

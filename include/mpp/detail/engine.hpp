@@ -50,8 +50,9 @@ struct Task {
   std::shared_ptr<TaskSink> sink;
   std::shared_ptr<Lane> lane;
   std::uint64_t first_index = 0;
-  bool whole_batch = false;  // a map chunk: already sized, so sent on its own
-  int target_rank = 0;       // nonzero: only this worker (pool initializers)
+  bool whole_batch = false;             // a map chunk: already sized, so sent on its own
+  int target_rank = 0;                  // nonzero: only this worker (pool initializers)
+  std::optional<ProcessStart> process;  // a Process: sent as Tag::process
 };
 
 /// The workers one Pool uses and its queued tasks.
@@ -60,8 +61,8 @@ struct Lane {
   std::deque<Task> pending;
   std::size_t unfinished = 0;  // queued or running
   double typical_run_ns = -1;  // moving average of its tasks' run times; < 0 until one returns
-  /// Processes: each task has a worker to itself, so tasks that wait for each other (a
-  /// producer and its consumer) run side by side. Never batched or queued behind another task.
+  /// Processes: each starts at once in a child of a worker, however many run already, so
+  /// processes that wait for each other (a producer and its consumer) run side by side.
   bool solo = false;
   /// An isolated pool: its tasks run in child processes of the workers (detail/isolated_tasks.hpp).
   std::optional<IsolationHeader> isolation;
@@ -85,7 +86,7 @@ Task make_task(const CodeRef& invoker, const CodeRef& function, std::uint64_t fi
         "mpp: a task's arguments exceed 2 GiB, the most one MPI message carries; "
         "pass a smaller chunksize or split the data");
   std::memcpy(out.bytes().data(), &header, sizeof header);
-  return Task{std::move(out.bytes()), nullptr, nullptr, first_index};
+  return Task{std::move(out.bytes()), nullptr, nullptr, first_index, false, 0, std::nullopt};
 }
 
 class Engine {
@@ -106,7 +107,7 @@ class Engine {
   std::shared_ptr<Lane> open_lane(int processes, std::optional<IsolationHeader> isolation = std::nullopt);
   void close_lane(const Lane& lane);
 
-  /// The lane Processes run on: every worker, one process per worker at a time.
+  /// The lane Processes run on: every worker, any number of processes each.
   std::shared_ptr<Lane> process_lane();
 
   void submit(const std::shared_ptr<Lane>& lane, std::vector<Task> tasks);
@@ -135,7 +136,7 @@ class Engine {
     int batches_in_flight = 0;
     Clock::time_point busy_since;  // when the batch it is running started, as far as we know
     int lanes = 0;
-    bool running_solo = false;  // a process runs there: queue nothing behind it
+    int processes = 0;  // running there; a worker with processes gets no batches (see dispatch)
     std::deque<Task> targeted;
   };
   struct InFlight {
@@ -157,7 +158,8 @@ class Engine {
   void deliver_message(int source, const Bytes& message);
   std::vector<Task> take_batch(int rank, bool prefetch);
   bool worth_prefetching(const Lane& lane, const WorkerSlot& slot, Clock::time_point now) const;
-  void warn_if_processes_starve();
+  /// Registers `task` as sent to `rank`; returns its id.
+  std::uint64_t launch(Task& task, int rank);
   /// Tells an isolated lane's workers that it ended (needs the progress mutex).
   void end_isolated_lane(const Lane& lane, bool kill);
   /// MPI_Isend of `bytes`, kept until it completes (needs the progress mutex).
@@ -179,8 +181,6 @@ class Engine {
   std::vector<WorkerSlot> workers_;  // indexed by rank; [0] unused
   std::vector<std::shared_ptr<Lane>> lanes_;
   std::shared_ptr<Lane> process_lane_;
-  Clock::time_point processes_last_moved_;  // a process reached a worker or ended
-  bool warned_starving_ = false;
   std::unordered_map<std::uint64_t, InFlight> in_flight_;
   std::size_t rotation_ = 0;
 

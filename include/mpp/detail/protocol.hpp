@@ -6,6 +6,7 @@
 //   master -> worker  Tag::stop     empty: leave the service loop
 //   master -> worker  Tag::isolated_tasks  [IsolationHeader] then a batch, run in a child process
 //   master -> worker  Tag::lane_end [LaneEnd]: an isolated pool ended; its children go
+//   master -> worker  Tag::process  [ProcessStart][TaskHeader][args]: a Process, run in a child
 //   any    -> master  Tag::requests a call on an object the master serves (detail/requests.hpp)
 //   master -> any     Tag::replies  its answer
 //   any    -> any     Tag::pipe     a Connection's message, straight to the rank holding the other end
@@ -36,6 +37,7 @@ enum class Tag : int {
   pipe = 7106,
   isolated_tasks = 7107,
   lane_end = 7108,
+  process = 7109,
 };
 
 /// TaskHeader::first_index of a task that is a single call, not items of a map.
@@ -113,6 +115,12 @@ struct IsolationHeader {
   std::uint32_t maxtasksperchild;  // 0: no limit
   std::uint32_t initializer;       // 1: the batch is the pool's initializer, run again in every new child
   std::uint32_t reserved;
+};
+
+/// Starts every Tag::process message: the words a process's master and its rank share.
+struct ProcessStart {
+  GlobalAddress stop_signal;  // an int32: nonzero asks the rank to send that signal to the child
+  GlobalAddress child_pid;    // an int32: the rank stores the child's pid there
 };
 
 struct LaneEnd {
