@@ -15,12 +15,27 @@ namespace {
 
 thread_local const ProcessContext* running_process = nullptr;
 
-struct DaemonRegistry {
+/// Every process started on the master, while its Process object or its task lives.
+struct StartedProcesses {
   std::mutex mutex;
   std::vector<std::weak_ptr<ProcessState>> started;
+
+  void add(const std::shared_ptr<ProcessState>& state) {
+    std::lock_guard lock(mutex);
+    std::erase_if(started, [](const auto& weak) { return weak.expired(); });
+    started.push_back(state);
+  }
+  std::vector<std::shared_ptr<ProcessState>> running() {
+    std::lock_guard lock(mutex);
+    std::vector<std::shared_ptr<ProcessState>> alive;
+    for (auto& weak : started)
+      if (auto state = weak.lock(); state && state->exitcode == ProcessState::not_ended)
+        alive.push_back(std::move(state));
+    return alive;
+  }
 };
-DaemonRegistry& daemons() {
-  static DaemonRegistry registry;
+StartedProcesses& started_processes() {
+  static StartedProcesses registry;
   return registry;
 }
 
@@ -78,15 +93,11 @@ void ProcessState::request_stop(const std::shared_ptr<ProcessState>& self, int s
 }
 
 void stop_daemon_processes() {
-  std::vector<std::shared_ptr<ProcessState>> alive;
-  {
-    std::lock_guard lock(daemons().mutex);
-    for (auto& weak : daemons().started)
-      if (auto state = weak.lock()) alive.push_back(std::move(state));
-    daemons().started.clear();
-  }
-  for (auto& state : alive) state->request_stop(state, SIGTERM);
+  for (auto& state : running_processes())
+    if (state->daemon) state->request_stop(state, SIGTERM);
 }
+
+std::vector<std::shared_ptr<ProcessState>> running_processes() { return started_processes().running(); }
 
 }  // namespace detail
 
@@ -102,8 +113,13 @@ std::string Process::next_name() {
 
 void Process::start() {
   if (started_) throw UsageError("mpp: Process::start: processes can only be started once (" + name() + ")");
+  if (!Session::current().is_master())
+    throw UsageError(
+        "mpp: Process::start: processes are started by the master program; a Process target or "
+        "pool task cannot start one (process trees are not supported yet)");
   detail::Engine& engine = Session::current().engine();
-  detail::ProcessContext context{state_->name, state_->words};
+  require_open("start");
+  detail::ProcessContext context{state_->name, state_->daemon, state_->words};
   auto task = detail::make_task(invoker_, function_, detail::no_item, [&](detail::Writer& out) {
     out.write(context);
     out.write_raw(args_.data(), args_.size());
@@ -112,11 +128,7 @@ void Process::start() {
   task.process = detail::ProcessStart{context.stop_signal(), context.child_pid()};
   std::vector<detail::Task> tasks;
   tasks.push_back(std::move(task));
-  if (state_->daemon) {
-    std::lock_guard lock(detail::daemons().mutex);
-    std::erase_if(detail::daemons().started, [](const auto& weak) { return weak.expired(); });
-    detail::daemons().started.push_back(state_);
-  }
+  detail::started_processes().add(state_);
   engine.submit(engine.process_lane(), std::move(tasks));
   started_ = true;
   args_ = detail::Bytes();
@@ -130,21 +142,27 @@ bool Process::join_until(std::optional<detail::Clock::time_point> deadline) {
       [state = state_.get()] { return state->exitcode != detail::ProcessState::not_ended; }, deadline);
 }
 
-bool Process::is_alive() const { return started_ && state_->exitcode == detail::ProcessState::not_ended; }
+bool Process::is_alive() const {
+  require_open("is_alive");
+  return started_ && state_->exitcode == detail::ProcessState::not_ended;
+}
 
 std::optional<int> Process::exitcode() const {
+  require_open("exitcode");
   const int code = state_->exitcode;
   if (code == detail::ProcessState::not_ended) return std::nullopt;
   return code;
 }
 
 std::optional<int> Process::rank() const {
+  require_open("rank");
   const int r = state_->rank;
   if (r < 0) return std::nullopt;
   return r;
 }
 
 std::optional<int> Process::pid() const {
+  require_open("pid");
   const int pid = state_->words.space().load<std::int32_t>(detail::child_pid_word(state_->words));
   if (pid == 0) return std::nullopt;
   return pid;
@@ -158,14 +176,32 @@ void Process::set_daemon(bool daemon) {
 }
 
 void Process::terminate() {
+  require_open("terminate");
   if (started_) state_->request_stop(state_, SIGTERM);
 }
 
 void Process::kill() {
+  require_open("kill");
   if (started_) state_->request_stop(state_, SIGKILL);
 }
 
+void Process::close() {
+  if (closed_) return;
+  if (started_ && state_->exitcode == detail::ProcessState::not_ended)
+    throw UsageError("mpp: Process::close: " + name() +
+                     " is still running; join() it (or terminate() it first) before close(), as in Python");
+  state_->words = detail::SharedBlock();
+  closed_ = true;
+}
+
+void Process::require_open(const char* method) const {
+  if (closed_)
+    throw UsageError(std::string("mpp: Process::") + method + ": " + name() +
+                     " was closed; only name() and daemon() remain after close()");
+}
+
 void Process::require_started(const char* method) const {
+  require_open(method);
   if (!started_)
     throw UsageError(std::string("mpp: Process::") + method + ": can only " + method +
                      " a started process; call start() first (" + name() + ")");

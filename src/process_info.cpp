@@ -12,22 +12,57 @@
 
 namespace mpp {
 
+namespace {
+
+/// The running session, or nullptr outside one (the program is then the main process).
+const Session* running_session() {
+  try {
+    return &Session::current();
+  } catch (const UsageError&) {
+    return nullptr;
+  }
+}
+
+}  // namespace
+
 ProcessInfo current_process() {
   ProcessInfo info;
   info.pid = static_cast<int>(::getpid());
-  try {
-    const Session& session = Session::current();
-    info.rank = session.rank();
-    info.host = session.host();
-    info.name = session.is_master() ? "MainProcess" : "PoolWorker-" + std::to_string(session.rank());
-    if (const auto* process = detail::current_process_context()) info.name = process->name;
-  } catch (const UsageError&) {
+  const Session* session = running_session();
+  if (!session) {
     char host[256] = {};
     ::gethostname(host, sizeof host - 1);
     info.host = host;
     info.name = "MainProcess";
+    return info;
+  }
+  info.rank = session->rank();
+  info.host = session->host();
+  info.name = session->is_master() ? "MainProcess" : "PoolWorker-" + std::to_string(session->rank());
+  if (const auto* process = detail::current_process_context()) {
+    info.name = process->name;
+    info.daemon = process->daemon;
   }
   return info;
+}
+
+std::optional<ProcessInfo> parent_process() {
+  const Session* session = running_session();
+  if (!session || session->is_master()) return std::nullopt;
+  return ProcessInfo{"MainProcess", session->master_pid(), 0, session->master_host(), false};
+}
+
+std::vector<ProcessInfo> active_children() {
+  std::vector<ProcessInfo> children;
+  const Session* session = running_session();
+  if (!session || !session->is_master()) return children;
+  for (const auto& state : detail::running_processes()) {
+    const int rank = state->rank;
+    const int pid = state->words.space().load<std::int32_t>(detail::child_pid_word(state->words));
+    children.push_back(
+        ProcessInfo{state->name, pid, rank, rank >= 0 ? session->host_of(rank) : std::string(), state->daemon});
+  }
+  return children;
 }
 
 int cpu_count() {

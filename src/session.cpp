@@ -217,12 +217,19 @@ void Session::describe_layout(bool verbose) {
   detail::check_mpi(MPI_Gather(mine, name_size, MPI_CHAR, names.data(), name_size, MPI_CHAR, 0, comm_), "MPI_Gather");
   std::map<std::string, int> ranks_per_host;
   if (is_master())
-    for (int r = 0; r < size_; ++r) ++ranks_per_host[std::string(&names[static_cast<std::size_t>(r) * name_size])];
+    for (int r = 0; r < size_; ++r) {
+      hosts_.emplace_back(&names[static_cast<std::size_t>(r) * name_size]);
+      ++ranks_per_host[hosts_.back()];
+    }
+  detail::check_mpi(MPI_Bcast(mine, name_size, MPI_CHAR, 0, comm_), "MPI_Bcast");
+  master_host_ = mine;
   nodes_ = static_cast<int>(ranks_per_host.size());
   detail::check_mpi(MPI_Bcast(&nodes_, 1, MPI_INT, 0, comm_), "MPI_Bcast");
   const int pid = static_cast<int>(::getpid());
   pids_.resize(is_master() ? static_cast<std::size_t>(size_) : 0);
   detail::check_mpi(MPI_Gather(&pid, 1, MPI_INT, pids_.data(), 1, MPI_INT, 0, comm_), "MPI_Gather");
+  master_pid_ = pid;
+  detail::check_mpi(MPI_Bcast(&master_pid_, 1, MPI_INT, 0, comm_), "MPI_Bcast");
   if (!is_master()) return;
 
   const SlurmAllocation slurm = SlurmAllocation::from_environment();

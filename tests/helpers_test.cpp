@@ -10,20 +10,26 @@ namespace {
 mpp::ProcessInfo who_am_i(int) { return mpp::current_process(); }
 }  // namespace
 
-// ProcessInfo travels back from the workers, so it must be serializable.
-namespace mpp {
-template <class Archive>
-void serialize(Archive& archive, ProcessInfo& info, unsigned) {
-  archive& info.name& info.pid& info.rank& info.host;
-}
-}  // namespace mpp
-
 TEST(Helpers, MasterIsTheMainProcess) {
   const auto me = mpp::current_process();
   EXPECT_EQ(me.name, "MainProcess");
   EXPECT_EQ(me.rank, 0);
   EXPECT_EQ(me.pid, ::getpid());
   EXPECT_FALSE(me.host.empty());
+}
+
+mpp::ProcessInfo parent_of_task(int) { return mpp::parent_process().value_or(mpp::ProcessInfo{"no parent"}); }
+
+TEST(Helpers, TheParentOfAPoolTaskIsTheMainProcess) {
+  EXPECT_FALSE(mpp::parent_process().has_value()) << "the master has no parent process, as Python's None";
+  mpp::Pool pool;
+  const auto parents = pool.map(parent_of_task, std::vector<int>(static_cast<std::size_t>(pool.size()), 0), 1);
+  for (const auto& parent : parents) {
+    EXPECT_EQ(parent.name, "MainProcess");
+    EXPECT_EQ(parent.pid, ::getpid());
+    EXPECT_EQ(parent.rank, 0);
+    EXPECT_EQ(parent.host, mpp::current_process().host);
+  }
 }
 
 TEST(Helpers, WorkersKnowWhoTheyAre) {

@@ -69,6 +69,23 @@ void add_under_lock(mpp::Value<int> total, mpp::Lock lock, int times) {
 
 int square(int x) { return x * x; }
 
+/// Tells what current_process() and parent_process() say inside the target.
+void describe_self(mpp::Queue<mpp::ProcessInfo> out) {
+  out.put(mpp::current_process());
+  out.put(mpp::parent_process().value_or(mpp::ProcessInfo{"no parent"}));
+}
+
+/// Tries to start a process inside a target and reports what it was told.
+void start_a_grandchild(mpp::Queue<std::string> out) {
+  try {
+    mpp::Process inner(square, 1);
+    inner.start();
+    out.put("started");
+  } catch (const mpp::UsageError& e) {
+    out.put(e.what());
+  }
+}
+
 /// Waits at the barrier with the others, then says which arrival it was.
 void meet_at(mpp::Barrier barrier, mpp::Queue<int> arrivals) { arrivals.put(static_cast<int>(barrier.wait(60s))); }
 
@@ -306,6 +323,80 @@ TEST(Process, ChildrenShareValuesLocksAndQueues) {
   for (auto& p : processes) p.join();
   for (auto& p : processes) EXPECT_EQ(p.exitcode(), 0);
   EXPECT_EQ(total.get(), 200 * workers());
+}
+
+TEST(Process, InsideATargetCurrentAndParentProcessAreAsInPython) {
+  mpp::Queue<mpp::ProcessInfo> out;
+  mpp::Process p(describe_self, out);
+  p.set_name("describer");
+  p.set_daemon(true);
+  p.start();
+  const auto self = out.get(30s);
+  const auto parent = out.get(30s);
+  p.join();
+  EXPECT_EQ(self.name, "describer");
+  EXPECT_TRUE(self.daemon);
+  EXPECT_EQ(self.pid, p.pid());
+  EXPECT_EQ(self.rank, p.rank());
+  EXPECT_EQ(parent.name, "MainProcess");
+  EXPECT_EQ(parent.pid, ::getpid());
+  EXPECT_EQ(parent.rank, 0);
+  EXPECT_FALSE(mpp::current_process().daemon);
+}
+
+TEST(Process, ActiveChildrenListsTheRunningOnes) {
+  EXPECT_TRUE(mpp::active_children().empty());
+  mpp::Event go;
+  mpp::Process waits(wait_for, go);
+  waits.set_name("waiter");
+  mpp::Process ends(square, 4);
+  ends.start();
+  ends.join();
+  waits.start();
+  // Until the child reaches its rank its pid is 0; wait for it.
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (!waits.pid() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
+  const auto running = mpp::active_children();
+  ASSERT_EQ(running.size(), 1u);
+  EXPECT_EQ(running[0].name, "waiter");
+  EXPECT_EQ(running[0].pid, waits.pid());
+  EXPECT_EQ(running[0].rank, waits.rank());
+  EXPECT_EQ(running[0].host, mpp::current_process().host);
+  go.set();
+  waits.join();
+  EXPECT_TRUE(mpp::active_children().empty());
+}
+
+TEST(Process, CloseReleasesAnEndedProcessAndRefusesARunningOne) {
+  mpp::Event go;
+  mpp::Process p(wait_for, go);
+  p.set_name("closer");
+  p.close();  // never started: nothing to wait for, as Python allows
+  EXPECT_THROW(p.start(), mpp::UsageError);
+  EXPECT_EQ(p.name(), "closer");
+
+  mpp::Process running(wait_for, go);
+  running.start();
+  EXPECT_THROW(running.close(), mpp::UsageError);
+  EXPECT_TRUE(running.is_alive());
+  go.set();
+  running.join();
+  running.close();
+  running.close();  // twice is fine, as Python
+  EXPECT_THROW(running.exitcode(), mpp::UsageError);
+  EXPECT_THROW(running.is_alive(), mpp::UsageError);
+  EXPECT_THROW(running.join(), mpp::UsageError);
+  EXPECT_FALSE(running.daemon());
+}
+
+TEST(Process, ATargetCannotStartAProcessYetAndIsToldSo) {
+  mpp::Queue<std::string> out;
+  mpp::Process p(start_a_grandchild, out);
+  p.start();
+  const std::string said = out.get(30s);
+  p.join();
+  EXPECT_NE(said.find("process trees are not supported"), std::string::npos) << said;
+  EXPECT_EQ(p.exitcode(), 0);
 }
 
 TEST(Process, MisuseThrowsLikePython) {

@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "mpp/detail/deadline.hpp"
 #include "mpp/detail/engine.hpp"
@@ -47,6 +48,7 @@ inline GlobalAddress child_pid_word(const SharedBlock& words) { return words.pay
 /// What a process's rank needs besides the target's arguments.
 struct ProcessContext {
   std::string name;
+  bool daemon = false;
   SharedBlock words;
 
   GlobalAddress stop_signal() const { return stop_signal_word(words); }
@@ -54,7 +56,7 @@ struct ProcessContext {
 
   template <class Archive>
   void serialize(Archive& archive, unsigned) {
-    archive& name& words;
+    archive& name& daemon& words;
   }
 };
 
@@ -111,6 +113,9 @@ class ProcessState final : public TaskSink {
 /// Runs at session end: daemon processes are asked to stop (queued ones cancelled).
 void stop_daemon_processes();
 
+/// The started processes that have not ended, in the order they started.
+std::vector<std::shared_ptr<ProcessState>> running_processes();
+
 /// The process this thread runs, or nullptr outside a Process target.
 const ProcessContext* current_process_context();
 
@@ -157,16 +162,22 @@ class Process {
   /// Sends SIGKILL, which a target cannot catch: exitcode -9.
   void kill();
 
+  /// Releases what the process holds (Python 3.7): UsageError while it runs. Afterwards only
+  /// name() and daemon() may be called; everything else is a UsageError.
+  void close();
+
  private:
   static std::string next_name();
   bool join_until(std::optional<detail::Clock::time_point> deadline);
   void require_started(const char* method) const;
+  void require_open(const char* method) const;
 
   std::shared_ptr<detail::ProcessState> state_;
   detail::CodeRef invoker_;
   detail::CodeRef function_;
   detail::Bytes args_;  // the target's arguments, serialized at construction
   bool started_ = false;
+  bool closed_ = false;
 };
 
 template <class F, class... Args>

@@ -1,9 +1,12 @@
 #pragma once
-// Python's multiprocessing.current_process() and os.cpu_count().
+// Python's multiprocessing.current_process(), parent_process(), active_children() and
+// os.cpu_count().
 //
 //   auto me = mpp::current_process();   // me.name "MainProcess" or "PoolWorker-3", me.pid, me.rank, me.host
 //   mpp::Pool pool(mpp::cpu_count() - 1);
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace mpp {
 
@@ -12,10 +15,26 @@ struct ProcessInfo {
   int pid = 0;       // the OS process id
   int rank = -1;     // rank in the session's communicator (-1 outside a session)
   std::string host;
+  bool daemon = false;  // a daemon Process (Python's daemon flag)
+
+  template <class Archive>
+  void serialize(Archive& archive, unsigned) {
+    archive& name& pid& rank& host& daemon;
+  }
 };
 
-/// Who is running this code.
+/// Who is running this code. (Python's current_process().exitcode is always None: a running
+/// process has none; Process::exitcode() is where an ended one's is.)
 ProcessInfo current_process();
+
+/// Who started this code: in a Process target or a pool task, the master's program
+/// ("MainProcess", its pid, rank 0 and host); empty in the master itself, as Python's None.
+std::optional<ProcessInfo> parent_process();
+
+/// The Processes the master has started that have not ended yet, in the order they started
+/// (pid 0 while one has not reached its rank). Empty on other ranks: only the master starts
+/// processes.
+std::vector<ProcessInfo> active_children();
 
 /// Cores of this node for this job: Slurm's allocation (SLURM_CPUS_ON_NODE) inside a Slurm
 /// job, otherwise the node's online cores, like Python's os.cpu_count().

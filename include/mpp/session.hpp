@@ -46,8 +46,12 @@ class Session {
   /// Distinct hosts the session's ranks run on.
   int nodes() const noexcept { return nodes_; }
 
-  /// The OS process id of `rank` (known on the master).
+  /// The OS process id and host of `rank` (known on the master).
   int pid_of(int rank) const { return pids_.at(static_cast<std::size_t>(rank)); }
+  const std::string& host_of(int rank) const { return hosts_.at(static_cast<std::size_t>(rank)); }
+  /// The master's OS process id and host (known on every rank).
+  int master_pid() const noexcept { return master_pid_; }
+  const std::string& master_host() const noexcept { return master_host_; }
   /// mpp's private duplicate of the session's communicator.
   MPI_Comm communicator() const noexcept { return comm_; }
 
@@ -68,7 +72,10 @@ class Session {
   int size_ = 0;
   int nodes_ = 1;
   std::string host_;
-  std::vector<int> pids_;                        // on the master: every rank's process id
+  std::vector<int> pids_;           // on the master: every rank's process id
+  std::vector<std::string> hosts_;  // on the master: every rank's host
+  int master_pid_ = 0;
+  std::string master_host_;
   std::unique_ptr<detail::SharedSpace> shared_;  // Value, Array, Lock, ... live here
   std::unique_ptr<detail::Engine> engine_;
 };
