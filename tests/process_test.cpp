@@ -2,12 +2,14 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <mpp/mpp.hpp>
 #include <mutex>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -68,6 +70,23 @@ void add_under_lock(mpp::Value<int> total, mpp::Lock lock, int times) {
 }
 
 int square(int x) { return x * x; }
+
+/// CPython's _TestBarrier.multipass: nobody starts round i+1 before all have finished round
+/// i, checked with two shared counters (CPython's two DummyLists). A broken promise throws,
+/// which ends the process with exitcode 1.
+void multipass(mpp::Barrier barrier, mpp::Value<int> first, mpp::Value<int> second, int passes) {
+  const int m = static_cast<int>(barrier.parties());
+  for (int i = 0; i < passes; ++i) {
+    first.fetch_add(1);
+    if (second.get() != i * m) throw std::logic_error("round " + std::to_string(i) + " started before all finished");
+    barrier.wait(30s);
+    second.fetch_add(1);
+    if (first.get() != (i + 1) * m) throw std::logic_error("passed the barrier before all arrived");
+    barrier.wait(30s);
+  }
+  if (barrier.n_waiting() != 0) throw std::logic_error("someone still waits");
+  if (barrier.broken()) throw std::logic_error("the barrier broke");
+}
 
 /// Tells what current_process() and parent_process() say inside the target.
 void describe_self(mpp::Queue<mpp::ProcessInfo> out) {
@@ -180,6 +199,24 @@ TEST(Process, TwelveProcessesPassOneBarrierWhateverTheWorkerCount) {
   }
   EXPECT_EQ(pids.size(), static_cast<std::size_t>(parties));
   for (const int pid : pids) EXPECT_NE(::kill(pid, 0), 0) << "child " << pid << " was not reaped";  // one host here
+}
+
+TEST(Process, CPythonBarrierMultipassWithMoreProcessesThanWorkers) {
+  // CPython's test_barrier_10: N-1 processes and the main program pass a Barrier(N) ten
+  // times (N = 5 there; here more than the workers, so ranks run several at once).
+  const int n = std::max(5, 2 * workers() + 1);
+  constexpr int passes = 10;
+  mpp::Barrier barrier(n);
+  mpp::Value<int> first(0);
+  mpp::Value<int> second(0);
+  std::vector<mpp::Process> processes;
+  for (int i = 0; i < n - 1; ++i) processes.emplace_back(multipass, barrier, first, second, passes);
+  for (auto& p : processes) p.start();
+  multipass(barrier, first, second, passes);
+  for (auto& p : processes) ASSERT_TRUE(p.join(120s));
+  for (auto& p : processes) EXPECT_EQ(p.exitcode(), 0);
+  EXPECT_EQ(first.get(), n * passes);
+  EXPECT_EQ(second.get(), n * passes);
 }
 
 TEST(Process, ProducersOnAFullQueueAndTheirConsumerAllRun) {
