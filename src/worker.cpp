@@ -22,6 +22,8 @@ using Clock = std::chrono::steady_clock;
 // result of a task that took real time goes out at once.
 constexpr auto result_flush_interval = std::chrono::microseconds(500);
 constexpr auto slow_task = std::chrono::microseconds(50);
+// While a rank relays for its children, how often it looks for its own messages.
+constexpr auto own_messages_interval = std::chrono::microseconds(200);
 
 std::string demangle(const char* name) {
   int status = 0;
@@ -117,6 +119,8 @@ void serve(MPI_Comm comm, int rank, const std::string& host, std::chrono::micros
   Bytes batch;
   IsolatedTasks isolated(comm, rank, host);
   ProcessChildren processes(comm, rank, host);
+  // Children wait for answers the rank relays: nap no longer than a waiting caller would.
+  Backoff relay_backoff = message_backoff();
   // Only tasks, processes, pool ends and the stop come here: replies and pipe messages are for
   // the task that waits for them, or for the children (which the master sends no batches to).
   for (;;) {
@@ -152,7 +156,10 @@ void serve(MPI_Comm comm, int rank, const std::string& host, std::chrono::micros
     } else if (processes.empty()) {
       backoff.pause();
     }
-    if (!processes.empty()) processes.tend(backoff);
+    // Relaying for children is the hot path: look for the rank's own messages (five probes)
+    // only every so often meanwhile.
+    const auto look_again = Clock::now() + own_messages_interval;
+    while (!processes.empty() && Clock::now() < look_again) processes.tend(relay_backoff);
   }
 }
 

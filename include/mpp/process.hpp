@@ -3,7 +3,7 @@
 //
 //   void f(mpp::Queue<std::string> q) { q.put("hello"); }
 //   mpp::Process p(f, q);   // target and arguments, like Process(target=f, args=(q,))
-//   p.start();              // runs on a free worker rank; waits its turn when none is free
+//   p.start();              // runs in a child process of the worker rank running the fewest
 //   p.join();               // p.exitcode() == 0; 1 if f threw (its error is printed, as Python does)
 //
 // The worker rank forks a child that runs the target and watches it (detail/child.hpp), so a
