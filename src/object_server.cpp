@@ -76,7 +76,10 @@ Reply ObjectServer::execute_locked(const Bytes& request, int caller) {
   Reply reply;
   Writer result;
   try {
-    if (header.object == 0) {
+    if (header.object == 0 && header.op == Op::start_process) {
+      if (!start_process_) throw ServedFailure(Failure::usage, "mpp: this session cannot start processes");
+      start_process_(args);
+    } else if (header.object == 0) {
       result.write(create_locked(header.op, args));
     } else {
       auto it = objects_.find(header.object);

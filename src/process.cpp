@@ -6,8 +6,12 @@
 #include <mutex>
 #include <vector>
 
+#include "mpp/detail/backoff.hpp"
 #include "mpp/detail/child.hpp"
+#include "mpp/detail/protocol.hpp"
+#include "mpp/detail/requests.hpp"
 #include "mpp/detail/worker.hpp"
+#include "mpp/process_info.hpp"
 
 namespace mpp {
 namespace detail {
@@ -15,23 +19,27 @@ namespace {
 
 thread_local const ProcessContext* running_process = nullptr;
 
-/// Every process started on the master, while its Process object or its task lives.
+/// Every process this program started (and on the master, those it started for others) until
+/// it ends: as Python's _children, it outlives its Process object, so a process's end can still
+/// terminate or join it.
 struct StartedProcesses {
   std::mutex mutex;
-  std::vector<std::weak_ptr<ProcessState>> started;
+  std::vector<std::shared_ptr<ProcessState>> started;
 
   void add(const std::shared_ptr<ProcessState>& state) {
     std::lock_guard lock(mutex);
-    std::erase_if(started, [](const auto& weak) { return weak.expired(); });
+    forget_ended();
     started.push_back(state);
   }
   std::vector<std::shared_ptr<ProcessState>> running() {
     std::lock_guard lock(mutex);
-    std::vector<std::shared_ptr<ProcessState>> alive;
-    for (auto& weak : started)
-      if (auto state = weak.lock(); state && state->exitcode == ProcessState::not_ended)
-        alive.push_back(std::move(state));
-    return alive;
+    forget_ended();
+    return started;
+  }
+
+ private:
+  void forget_ended() {
+    std::erase_if(started, [](const auto& state) { return state->exitcode() != ProcessState::not_ended; });
   }
 };
 StartedProcesses& started_processes() {
@@ -59,9 +67,9 @@ void print_failure(const std::string& name, const ErrorReport& report) {
 
 int run_process_target(const ProcessContext& context, const std::function<void()>& target) {
   ProcessScope scope(context);
+  int code = 0;
   try {
     target();
-    return 0;
   } catch (...) {
     auto report = describe_current_exception();
     report.rank = Session::current().rank();
@@ -69,27 +77,85 @@ int run_process_target(const ProcessContext& context, const std::function<void()
     Writer note;
     report.write(note);
     relay_note(note.bytes());
-    return 1;
+    code = 1;
   }
+  finish_started_processes();
+  return code;
+}
+
+int ProcessState::exitcode() const {
+  if (!remote) return exitcode_;
+  SharedSpace& space = words.space();
+  if (space.load<std::int32_t>(process_word(words, ProcessWord::ended)) == 0) return not_ended;
+  return space.load<std::int32_t>(process_word(words, ProcessWord::exitcode));
+}
+
+int ProcessState::rank() const {
+  if (!remote) return rank_;
+  return words.space().load<std::int32_t>(process_word(words, ProcessWord::rank_plus_one)) - 1;
+}
+
+void ProcessState::dispatched(std::uint64_t, int worker) {
+  rank_ = worker;
+  if (published) words.space().store<std::int32_t>(process_word(words, ProcessWord::rank_plus_one), worker + 1);
+}
+
+void ProcessState::record_exit(int code) {
+  exitcode_ = code;
+  if (!published) return;
+  SharedSpace& space = words.space();
+  space.store<std::int32_t>(process_word(words, ProcessWord::exitcode), code);
+  space.store<std::int32_t>(process_word(words, ProcessWord::ended), 1);  // last: the code is there
 }
 
 void ProcessState::deliver(std::uint64_t, Reader& ending) {
   const int code = ending.read<int>();
   if (!ending.empty()) print_failure(name, ErrorReport::read(ending));
-  exitcode = code;
+  record_exit(code);
 }
 
 void ProcessState::fail(std::uint64_t, const RemoteError& error) {
   print_failure(name, ErrorReport{error.type(), error.message(), error.host(), error.rank(), std::nullopt});
-  exitcode = 1;
+  record_exit(1);
 }
 
 void ProcessState::request_stop(const std::shared_ptr<ProcessState>& self, int signal) {
-  if (exitcode != not_ended) return;
+  if (exitcode() != not_ended) return;
   signal_asked = signal;
-  Engine& engine = Session::current().engine();
-  if (!engine.cancel_queued(engine.process_lane(), self.get()))
+  // Not started yet (only the master can take it out of the queue): its rank reads the word
+  // before forking, and the process ends as that signal would have ended it.
+  if (remote || !Session::current().engine().cancel_queued(Session::current().engine().process_lane(), self.get()))
     words.space().store<std::int32_t>(stop_signal_word(words), signal);
+}
+
+void start_process_for_another(Reader& request) {
+  auto state = std::make_shared<ProcessState>();
+  state->name = request.read<std::string>();
+  state->daemon = request.read<bool>();
+  state->words = request.read<SharedBlock>();
+  state->published = true;
+  const auto wire = request.read<Bytes>();
+  Task task{wire,
+            state,
+            nullptr,
+            no_item,
+            false,
+            0,
+            ProcessStart{stop_signal_word(state->words), child_pid_word(state->words)}};
+  std::vector<Task> tasks;
+  tasks.push_back(std::move(task));
+  started_processes().add(state);  // daemons among them are stopped at session end too
+  Engine& engine = Session::current().engine();
+  engine.submit(engine.process_lane(), std::move(tasks));
+}
+
+void finish_started_processes() {
+  const auto running = running_processes();
+  for (const auto& state : running)
+    if (state->daemon) state->request_stop(state, SIGTERM);
+  Backoff backoff = message_backoff();
+  for (const auto& state : running)
+    while (state->exitcode() == ProcessState::not_ended) pause_for_message(backoff);
 }
 
 void stop_daemon_processes() {
@@ -113,23 +179,29 @@ std::string Process::next_name() {
 
 void Process::start() {
   if (started_) throw UsageError("mpp: Process::start: processes can only be started once (" + name() + ")");
-  if (!Session::current().is_master())
-    throw UsageError(
-        "mpp: Process::start: processes are started by the master program; a Process target or "
-        "pool task cannot start one (process trees are not supported yet)");
-  detail::Engine& engine = Session::current().engine();
   require_open("start");
-  detail::ProcessContext context{state_->name, state_->daemon, state_->words};
+  detail::ProcessContext context{state_->name, state_->daemon, state_->words, current_process()};
   auto task = detail::make_task(invoker_, function_, detail::no_item, [&](detail::Writer& out) {
     out.write(context);
     out.write_raw(args_.data(), args_.size());
   });
-  task.sink = state_;
-  task.process = detail::ProcessStart{context.stop_signal(), context.child_pid()};
-  std::vector<detail::Task> tasks;
-  tasks.push_back(std::move(task));
+  Session& session = Session::current();
+  if (session.is_master()) {
+    task.sink = state_;
+    task.process = detail::ProcessStart{context.stop_signal(), context.child_pid()};
+    std::vector<detail::Task> tasks;
+    tasks.push_back(std::move(task));
+    detail::Engine& engine = session.engine();
+    engine.submit(engine.process_lane(), std::move(tasks));
+  } else {
+    // A process started inside a process (or a pool task): the master's engine runs it and
+    // publishes its rank and exit code in the shared words.
+    state_->remote = true;
+    detail::Request request(detail::Op::start_process, 0);
+    request.arg(state_->name).arg(state_->daemon).arg(state_->words).arg(task.wire);
+    detail::call_master(request);
+  }
   detail::started_processes().add(state_);
-  engine.submit(engine.process_lane(), std::move(tasks));
   started_ = true;
   args_ = detail::Bytes();
 }
@@ -138,25 +210,31 @@ void Process::join() { join_until(std::nullopt); }
 
 bool Process::join_until(std::optional<detail::Clock::time_point> deadline) {
   require_started("join");
-  return Session::current().engine().wait_until(
-      [state = state_.get()] { return state->exitcode != detail::ProcessState::not_ended; }, deadline);
+  const auto ended = [state = state_.get()] { return state->exitcode() != detail::ProcessState::not_ended; };
+  if (!state_->remote) return Session::current().engine().wait_until(ended, deadline);
+  detail::Backoff backoff = detail::message_backoff();
+  while (!ended()) {
+    if (deadline && detail::Clock::now() >= *deadline) return false;
+    detail::pause_for_message(backoff);
+  }
+  return true;
 }
 
 bool Process::is_alive() const {
   require_open("is_alive");
-  return started_ && state_->exitcode == detail::ProcessState::not_ended;
+  return started_ && state_->exitcode() == detail::ProcessState::not_ended;
 }
 
 std::optional<int> Process::exitcode() const {
   require_open("exitcode");
-  const int code = state_->exitcode;
+  const int code = state_->exitcode();
   if (code == detail::ProcessState::not_ended) return std::nullopt;
   return code;
 }
 
 std::optional<int> Process::rank() const {
   require_open("rank");
-  const int r = state_->rank;
+  const int r = state_->rank();
   if (r < 0) return std::nullopt;
   return r;
 }
@@ -187,7 +265,7 @@ void Process::kill() {
 
 void Process::close() {
   if (closed_) return;
-  if (started_ && state_->exitcode == detail::ProcessState::not_ended)
+  if (started_ && state_->exitcode() == detail::ProcessState::not_ended)
     throw UsageError("mpp: Process::close: " + name() +
                      " is still running; join() it (or terminate() it first) before close(), as in Python");
   state_->words = detail::SharedBlock();

@@ -47,6 +47,7 @@ ProcessInfo current_process() {
 }
 
 std::optional<ProcessInfo> parent_process() {
+  if (const auto* process = detail::current_process_context()) return process->parent;
   const Session* session = running_session();
   if (!session || session->is_master()) return std::nullopt;
   return ProcessInfo{"MainProcess", session->master_pid(), 0, session->master_host(), false};
@@ -55,12 +56,14 @@ std::optional<ProcessInfo> parent_process() {
 std::vector<ProcessInfo> active_children() {
   std::vector<ProcessInfo> children;
   const Session* session = running_session();
-  if (!session || !session->is_master()) return children;
+  if (!session) return children;
   for (const auto& state : detail::running_processes()) {
-    const int rank = state->rank;
+    if (state->published) continue;  // another process's child
+    const int rank = state->rank();
     const int pid = state->words.space().load<std::int32_t>(detail::child_pid_word(state->words));
-    children.push_back(
-        ProcessInfo{state->name, pid, rank, rank >= 0 ? session->host_of(rank) : std::string(), state->daemon});
+    children.push_back(ProcessInfo{state->name, pid, rank,
+                                   rank >= 0 && session->is_master() ? session->host_of(rank) : std::string(),
+                                   state->daemon});
   }
   return children;
 }

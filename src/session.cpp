@@ -198,7 +198,10 @@ void Session::start(MPI_Comm comm) {
   shared_ = std::make_unique<detail::SharedSpace>(comm_, settings.segment_bytes(is_master()), settings.force_rma);
   current_space = shared_.get();
   running_id = ++sessions_started;
-  if (is_master()) engine_ = std::make_unique<detail::Engine>(comm_, idle_poll_interval());
+  if (is_master()) {
+    engine_ = std::make_unique<detail::Engine>(comm_, idle_poll_interval());
+    engine_->objects().on_start_process(detail::start_process_for_another);
+  }
 }
 
 std::chrono::microseconds Session::idle_poll_interval() const {

@@ -94,15 +94,50 @@ void describe_self(mpp::Queue<mpp::ProcessInfo> out) {
   out.put(mpp::parent_process().value_or(mpp::ProcessInfo{"no parent"}));
 }
 
-/// Tries to start a process inside a target and reports what it was told.
-void start_a_grandchild(mpp::Queue<std::string> out) {
-  try {
-    mpp::Process inner(square, 1);
-    inner.start();
-    out.put("started");
-  } catch (const mpp::UsageError& e) {
-    out.put(e.what());
+/// CPython's _test_recursion: each process says who it is, then (to depth 2) starts two
+/// children one after the other, joining each.
+void recurse(mpp::Queue<std::vector<int>> out, std::vector<int> id) {
+  out.put(id);
+  if (id.size() < 2) {
+    for (int i = 0; i < 2; ++i) {
+      auto child_id = id;
+      child_id.push_back(i);
+      mpp::Process p(recurse, out, child_id);
+      p.start();
+      p.join();
+      if (p.exitcode() != 0) throw std::runtime_error("a child failed");
+    }
   }
+}
+
+/// Says its pid and its parent's pid.
+void report_parent(mpp::Queue<int> pids) {
+  pids.put(::getpid());
+  pids.put(mpp::parent_process().value_or(mpp::ProcessInfo{}).pid);
+}
+/// Starts report_parent as its child, and reports its own pid first.
+void start_reporter(mpp::Queue<int> pids) {
+  pids.put(::getpid());
+  mpp::Process child(report_parent, pids);
+  child.start();
+  child.join();
+}
+
+/// Says its pid, then sleeps until stopped.
+void say_pid_and_sleep(mpp::Queue<int> pids) {
+  pids.put(::getpid());
+  for (;;) std::this_thread::sleep_for(1s);
+}
+/// Starts a daemon and a non-daemon child and returns at once: as in Python, the daemon is
+/// terminated and the other joined when this process ends.
+void leave_children_behind(mpp::Queue<int> pids, mpp::Queue<std::string> events) {
+  mpp::Process daemon(say_pid_and_sleep, pids);
+  daemon.set_daemon(true);
+  daemon.start();
+  mpp::Process slow(put_index, pids, 0);
+  slow.start();
+  while (!daemon.pid()) std::this_thread::sleep_for(1ms);  // running, so terminate() reaches it
+  events.put(std::to_string(mpp::active_children().size()) + " children");
 }
 
 /// Waits at the barrier with the others, then says which arrival it was.
@@ -426,14 +461,44 @@ TEST(Process, CloseReleasesAnEndedProcessAndRefusesARunningOne) {
   EXPECT_FALSE(running.daemon());
 }
 
-TEST(Process, ATargetCannotStartAProcessYetAndIsToldSo) {
-  mpp::Queue<std::string> out;
-  mpp::Process p(start_a_grandchild, out);
+TEST(Process, CPythonRecursionBuildsAProcessTree) {
+  mpp::Queue<std::vector<int>> out;
+  recurse(out, {});
+  std::vector<std::vector<int>> seen;
+  for (int i = 0; i < 7; ++i) seen.push_back(out.get(60s));
+  std::sort(seen.begin(), seen.end());
+  const std::vector<std::vector<int>> expected{{}, {0}, {0, 0}, {0, 1}, {1}, {1, 0}, {1, 1}};
+  EXPECT_EQ(seen, expected);
+  EXPECT_TRUE(out.empty());
+}
+
+TEST(Process, AGrandchildsParentIsTheProcessThatStartedIt) {
+  mpp::Queue<int> pids;
+  mpp::Process p(start_reporter, pids);
   p.start();
-  const std::string said = out.get(30s);
   p.join();
-  EXPECT_NE(said.find("process trees are not supported"), std::string::npos) << said;
   EXPECT_EQ(p.exitcode(), 0);
+  const int child = pids.get(30s);
+  const int grandchild = pids.get(30s);
+  const int grandchilds_parent = pids.get(30s);
+  EXPECT_EQ(child, p.pid());
+  EXPECT_NE(grandchild, child);
+  EXPECT_EQ(grandchilds_parent, child);
+}
+
+TEST(Process, AtItsEndAProcessTerminatesItsDaemonsAndJoinsTheOthers) {
+  mpp::Queue<int> pids;
+  mpp::Queue<std::string> events;
+  mpp::Process p(leave_children_behind, pids, events);
+  p.start();
+  ASSERT_TRUE(p.join(60s));
+  EXPECT_EQ(p.exitcode(), 0);
+  EXPECT_EQ(events.get(10s), "2 children");
+  std::set<int> said{pids.get(10s), pids.get(10s)};
+  EXPECT_TRUE(said.contains(0)) << "the non-daemon child ran to its end";
+  said.erase(0);
+  ASSERT_EQ(said.size(), 1u);
+  EXPECT_NE(::kill(*said.begin(), 0), 0) << "the daemon grandchild was terminated and reaped";  // one host here
 }
 
 TEST(Process, MisuseThrowsLikePython) {

@@ -27,13 +27,14 @@ struct ProcessInfo {
 /// process has none; Process::exitcode() is where an ended one's is.)
 ProcessInfo current_process();
 
-/// Who started this code: in a Process target or a pool task, the master's program
-/// ("MainProcess", its pid, rank 0 and host); empty in the master itself, as Python's None.
+/// Who started this code: in a Process target, the process that started it (the master's
+/// program, "MainProcess", or the Process whose target did); in a pool task, the master's
+/// program; empty in the master itself, as Python's None.
 std::optional<ProcessInfo> parent_process();
 
-/// The Processes the master has started that have not ended yet, in the order they started
-/// (pid 0 while one has not reached its rank). Empty on other ranks: only the master starts
-/// processes.
+/// The Processes this program (the master, or a Process target) started that have not ended
+/// yet, in the order they started (pid 0 while one has not reached its rank; the host is known
+/// on the master only).
 std::vector<ProcessInfo> active_children();
 
 /// Cores of this node for this job: Slurm's allocation (SLURM_CPUS_ON_NODE) inside a Slurm

@@ -43,6 +43,9 @@ class ObjectServer {
   /// `changed` is called after served requests while a master thread waits for a call (LocalWait).
   ObjectServer(MPI_Comm comm, std::function<void()> changed);
 
+  /// Who starts the processes that processes outside the master start (Op::start_process).
+  void on_start_process(std::function<void(Reader&)> start) { start_process_ = std::move(start); }
+
   /// Serves every request waiting from the workers and answers parked calls whose time ran out.
   /// Called by the thread driving the engine's progress; true if it did anything.
   bool serve_requests();
@@ -87,6 +90,7 @@ class ObjectServer {
 
   MPI_Comm comm_;
   std::function<void()> changed_;
+  std::function<void(Reader&)> start_process_;
   std::atomic<int> local_waiters_{0};
   std::mutex mutex_;
   std::unordered_map<std::uint64_t, Entry> objects_;

@@ -29,6 +29,7 @@ enum class Op : std::uint16_t {
   create_dict,
   create_list,
   create_pipe,
+  start_process,  // a Process started outside the master (detail::start_process_for_another)
   // queues
   queue_put,
   queue_get,
