@@ -333,6 +333,7 @@ bool Engine::worth_prefetching(const Lane& lane, const WorkerSlot& slot, Clock::
   return running < lane.typical_run_ns / 2;
 }
 
+/// A batch's tasks are launched in a row, so their ids are consecutive (isolated workers rely on it).
 std::uint64_t Engine::launch(Task& task, int rank) {
   const std::uint64_t id = next_task_id_++;
   std::memcpy(task.wire.data(), &id, sizeof id);  // TaskHeader::id is the first field

@@ -112,19 +112,18 @@ struct IsolatedTasks::Batch {
       const std::size_t at = all.size() - in.remaining();
       const auto header = in.read<TaskHeader>();
       in.take(header.args_size);
+      if (!tasks.empty() && header.id != tasks.front().header.id + tasks.size())
+        throw MalformedMessage("mpp: an isolated batch whose task ids are not consecutive");
       tasks.push_back({all.subspan(at, all.size() - in.remaining() - at), header});
     }
     unsettled = tasks.size();
   }
   std::optional<std::size_t> find(std::uint64_t id) const {
-    // The engine numbers a batch's tasks consecutively; look there first.
-    if (!tasks.empty() && id >= tasks.front().header.id && id - tasks.front().header.id < tasks.size()) {
-      const std::size_t guess = id - tasks.front().header.id;
-      if (tasks[guess].header.id == id) return guess;
-    }
-    for (std::size_t i = 0; i < tasks.size(); ++i)
-      if (tasks[i].header.id == id) return i;
-    return std::nullopt;
+    // The engine numbers a batch's tasks consecutively (Engine::dispatch), so an id outside
+    // the range is another batch's.
+    if (tasks.empty() || id < tasks.front().header.id || id - tasks.front().header.id >= tasks.size())
+      return std::nullopt;
+    return id - tasks.front().header.id;
   }
   void settle(std::size_t i) {
     if (!tasks[i].settled) {
