@@ -124,8 +124,11 @@ void ProcessState::request_stop(const std::shared_ptr<ProcessState>& self, int s
   signal_asked = signal;
   // Not started yet (only the master can take it out of the queue): its rank reads the word
   // before forking, and the process ends as that signal would have ended it.
-  if (remote || !Session::current().engine().cancel_queued(Session::current().engine().process_lane(), self.get()))
-    words.space().store<std::int32_t>(stop_signal_word(words), signal);
+  if (!remote) {
+    Engine& engine = Session::current().engine();
+    if (engine.cancel_queued(engine.process_lane(), self.get())) return;
+  }
+  words.space().store<std::int32_t>(stop_signal_word(words), signal);
 }
 
 void start_process_for_another(Reader& request) {
@@ -149,18 +152,16 @@ void start_process_for_another(Reader& request) {
   engine.submit(engine.process_lane(), std::move(tasks));
 }
 
-void finish_started_processes() {
-  const auto running = running_processes();
-  for (const auto& state : running)
-    if (state->daemon) state->request_stop(state, SIGTERM);
-  Backoff backoff = message_backoff();
-  for (const auto& state : running)
-    while (state->exitcode() == ProcessState::not_ended) pause_for_message(backoff);
-}
-
 void stop_daemon_processes() {
   for (auto& state : running_processes())
     if (state->daemon) state->request_stop(state, SIGTERM);
+}
+
+void finish_started_processes() {
+  stop_daemon_processes();
+  Backoff backoff = message_backoff();
+  for (const auto& state : running_processes())
+    while (state->exitcode() == ProcessState::not_ended) pause_for_message(backoff);
 }
 
 std::vector<std::shared_ptr<ProcessState>> running_processes() { return started_processes().running(); }

@@ -1,6 +1,5 @@
 #include "mpp/detail/process_children.hpp"
 
-#include <algorithm>
 #include <cstring>
 #include <utility>
 
