@@ -361,12 +361,8 @@ void IsolatedTasks::send_failures(Batch& batch, std::span<const std::size_t> tas
     ErrorReport report{type, message, host_, rank_, std::nullopt};
     if (task.header.first_index != no_item) report.item = task.header.first_index + item_in_task;
     batch.settle(i);
-    const std::size_t header_at = out.size();
-    ResultHeader result{task.header.id, 0, 0, 0, batch.unsettled == 0 ? 1u : 0u};
-    out.write_raw(&result, sizeof result);
-    report.write(out);
-    result.payload_size = out.size() - header_at - sizeof result;
-    std::memcpy(out.bytes().data() + header_at, &result, sizeof result);
+    append_result(out, ResultHeader{task.header.id, 0, 0, 0, batch.unsettled == 0 ? 1u : 0u},
+                  [&](Writer& payload) { report.write(payload); });
   }
   send_bytes(comm_, 0, Tag::results, out.bytes());
 }

@@ -115,25 +115,20 @@ bool ProcessChildren::tend(Backoff& backoff) {
 }
 
 void ProcessChildren::report_ending(const Running& process, const ChildEnding& ending) {
+  const auto ran = std::chrono::nanoseconds(std::chrono::steady_clock::now() - process.started).count();
   Writer out;
-  ResultHeader result{process.task_id, 0, 0, 1, 1};
-  out.write_raw(&result, sizeof result);
-  out.write(ending.exitcode);
-  out.write_raw(ending.note.data(), ending.note.size());
-  result.payload_size = out.size() - sizeof result;
-  result.run_ns =
-      static_cast<std::uint64_t>(std::chrono::nanoseconds(std::chrono::steady_clock::now() - process.started).count());
-  std::memcpy(out.bytes().data(), &result, sizeof result);
+  append_result(out, ResultHeader{process.task_id, 0, static_cast<std::uint64_t>(ran), 1, 1}, [&](Writer& payload) {
+    payload.write(ending.exitcode);
+    payload.write_raw(ending.note.data(), ending.note.size());
+  });
   send_bytes(comm_, 0, Tag::results, out.bytes());
 }
 
 void ProcessChildren::report_failure(std::uint64_t task_id, const std::string& message) {
   Writer out;
-  ResultHeader result{task_id, 0, 0, 0, 1};
-  out.write_raw(&result, sizeof result);
-  ErrorReport{"std::system_error", message, host_, rank_, std::nullopt}.write(out);
-  result.payload_size = out.size() - sizeof result;
-  std::memcpy(out.bytes().data(), &result, sizeof result);
+  append_result(out, ResultHeader{task_id, 0, 0, 0, 1}, [&](Writer& payload) {
+    ErrorReport{"std::system_error", message, host_, rank_, std::nullopt}.write(payload);
+  });
   send_bytes(comm_, 0, Tag::results, out.bytes());
 }
 

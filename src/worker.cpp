@@ -123,34 +123,24 @@ void serve(MPI_Comm comm, int rank, const std::string& host, std::chrono::micros
   Backoff relay_backoff = message_backoff();
   // Only tasks, processes, pool ends and the stop come here: replies and pipe messages are for
   // the task that waits for them, or for the children (which the master sends no batches to).
+  // take(): the master's message with `tag`, if one waits, goes to `handle`; one that does not
+  // decode ends the job, naming `channel`.
+  const auto take = [&](Tag tag, const char* channel, const auto& handle) {
+    if (!try_receive(comm, 0, static_cast<int>(tag), batch)) return false;
+    try {
+      handle();
+    } catch (const MalformedMessage& e) {
+      end_job_on_malformed(channel, 0, e);
+    }
+    return true;
+  };
   for (;;) {
-    if (try_receive(comm, 0, static_cast<int>(Tag::tasks), batch)) {
-      try {
-        run_batch(comm, batch, rank, host);
-      } catch (const MalformedMessage& e) {
-        end_job_on_malformed("tasks", 0, e);
-      }
+    if (take(Tag::tasks, "tasks", [&] { run_batch(comm, batch, rank, host); }) ||
+        take(Tag::isolated_tasks, "isolated tasks", [&] { isolated.run(std::move(batch)); }) ||
+        take(Tag::process, "process", [&] { processes.start(batch); })) {
       backoff.reset();
-    } else if (try_receive(comm, 0, static_cast<int>(Tag::isolated_tasks), batch)) {
-      try {
-        isolated.run(std::move(batch));
-      } catch (const MalformedMessage& e) {
-        end_job_on_malformed("isolated tasks", 0, e);
-      }
-      backoff.reset();
-    } else if (try_receive(comm, 0, static_cast<int>(Tag::process), batch)) {
-      try {
-        processes.start(batch);
-      } catch (const MalformedMessage& e) {
-        end_job_on_malformed("process", 0, e);
-      }
-      backoff.reset();
-    } else if (try_receive(comm, 0, static_cast<int>(Tag::lane_end), batch)) {
-      try {
-        isolated.end_lane(batch);
-      } catch (const MalformedMessage& e) {
-        end_job_on_malformed("pool end", 0, e);
-      }
+    } else if (take(Tag::lane_end, "pool end", [&] { isolated.end_lane(batch); })) {
+      // a pool's children left; no work came with it
     } else if (try_receive(comm, 0, static_cast<int>(Tag::stop), batch)) {
       return;
     } else if (processes.empty()) {

@@ -128,16 +128,23 @@ void say_pid_and_sleep(mpp::Queue<int> pids) {
   pids.put(::getpid());
   for (;;) std::this_thread::sleep_for(1s);
 }
-/// Starts a daemon and a non-daemon child and returns at once: as in Python, the daemon is
-/// terminated and the other joined when this process ends.
+/// Waits for `go`, then puts 0.
+void put_zero_when_told(mpp::Event go, mpp::Queue<int> q) {
+  go.wait();
+  q.put(0);
+}
+/// Starts a daemon and a non-daemon child and returns while both run: as in Python, the daemon
+/// is terminated and the other joined when this process ends.
 void leave_children_behind(mpp::Queue<int> pids, mpp::Queue<std::string> events) {
   mpp::Process daemon(say_pid_and_sleep, pids);
   daemon.set_daemon(true);
   daemon.start();
-  mpp::Process slow(put_index, pids, 0);
+  mpp::Event go;
+  mpp::Process slow(put_zero_when_told, go, pids);
   slow.start();
   while (!daemon.pid()) std::this_thread::sleep_for(1ms);  // running, so terminate() reaches it
   events.put(std::to_string(mpp::active_children().size()) + " children");
+  go.set();  // the non-daemon ends only after it was counted, and is joined at this process's end
 }
 
 /// Waits at the barrier with the others, then says which arrival it was.

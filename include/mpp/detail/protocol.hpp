@@ -13,6 +13,7 @@
 #include <mpi.h>
 
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <optional>
 #include <string>
@@ -107,6 +108,16 @@ struct ResultHeader {
   std::uint32_t ok;             // 0: the payload is an ErrorReport
   std::uint32_t last_of_batch;  // the worker is done with the batch this task came in
 };
+
+/// Appends [header][payload] to a results message, payload_size set to what `write_payload` wrote.
+template <class WritePayload>
+void append_result(Writer& out, ResultHeader header, WritePayload&& write_payload) {
+  const std::size_t header_at = out.size();
+  out.write_raw(&header, sizeof header);
+  write_payload(out);
+  header.payload_size = out.size() - header_at - sizeof header;
+  std::memcpy(out.bytes().data() + header_at, &header, sizeof header);
+}
 
 /// How an isolated pool runs its tasks; starts every Tag::isolated_tasks message.
 struct IsolationHeader {
