@@ -123,9 +123,10 @@ void start_reporter(mpp::Queue<int> pids) {
   child.join();
 }
 
-/// Says its pid, then sleeps until stopped.
-void say_pid_and_sleep(mpp::Queue<int> pids) {
+/// Says its pid (and sets `said` once it has), then sleeps until stopped.
+void say_pid_and_sleep(mpp::Queue<int> pids, mpp::Event said) {
   pids.put(::getpid());
+  said.set();
   for (;;) std::this_thread::sleep_for(1s);
 }
 /// Waits for `go`, then puts 0.
@@ -136,13 +137,14 @@ void put_zero_when_told(mpp::Event go, mpp::Queue<int> q) {
 /// Starts a daemon and a non-daemon child and returns while both run: as in Python, the daemon
 /// is terminated and the other joined when this process ends.
 void leave_children_behind(mpp::Queue<int> pids, mpp::Queue<std::string> events) {
-  mpp::Process daemon(say_pid_and_sleep, pids);
+  mpp::Event said;
+  mpp::Process daemon(say_pid_and_sleep, pids, said);
   daemon.set_daemon(true);
   daemon.start();
   mpp::Event go;
   mpp::Process slow(put_zero_when_told, go, pids);
   slow.start();
-  while (!daemon.pid()) std::this_thread::sleep_for(1ms);  // running, so terminate() reaches it
+  said.wait();  // it runs and said its pid before terminate() reaches it
   events.put(std::to_string(mpp::active_children().size()) + " children");
   go.set();  // the non-daemon ends only after it was counted, and is joined at this process's end
 }
