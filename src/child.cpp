@@ -22,6 +22,7 @@
 
 #include "mpp/detail/backoff.hpp"
 #include "mpp/detail/protocol.hpp"
+#include "mpp/detail/requests.hpp"
 #include "mpp/detail/shared_block.hpp"
 #include "mpp/session.hpp"
 
@@ -401,19 +402,6 @@ bool SupervisedChild::answer_waiting_calls() {
   return did;
 }
 
-bool SupervisedChild::relay(Backoff& backoff) {
-  if (!link_open_) return false;
-  // While a rank has one child, every reply and pipe message reaching the rank is for it.
-  const bool collected = collect_child_messages([this](int source, int tag, Bytes& message) {
-    const std::span<const char> whole[] = {message};
-    push(source, tag, whole);
-  });
-  SupervisedChild* self[] = {this};
-  const bool relayed = relay_all(self, backoff);
-  if (collected) backoff.reset();
-  return collected || relayed;
-}
-
 pollfd SupervisedChild::link_watch() const {
   // A negative descriptor is skipped by poll: a closed link has nothing more to say.
   return pollfd{link_open_ ? link_ : -1, static_cast<short>(POLLIN | (outbox_->empty() ? 0 : POLLOUT)), 0};
@@ -426,6 +414,23 @@ bool SupervisedChild::serve_link(short revents) {
   // still read (and answered) until its end of the link reports closed.
   if (link_open_ && !outbox_->flush(link_)) outbox_->clear();
   return did;
+}
+
+void route_to_children(std::span<SupervisedChild* const> children, int source, int tag, std::span<const char> message) {
+  const std::span<const char> whole[] = {message};
+  if (tag == static_cast<int>(Tag::replies)) {
+    std::uint64_t call = 0;
+    try {
+      call = header_of<ReplyHeader>(message).call;
+    } catch (const MalformedMessage& e) {
+      end_job_on_malformed("reply", source, e);
+    }
+    const int pid = static_cast<int>(call >> 32);
+    for (auto* child : children)
+      if (child->pid() == pid) child->push(source, tag, whole);
+    return;
+  }
+  for (auto* child : children) child->push(source, tag, whole);
 }
 
 bool relay_all(std::span<SupervisedChild* const> children, Backoff& backoff) {

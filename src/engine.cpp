@@ -44,11 +44,12 @@ std::shared_ptr<Lane> Engine::open_lane(int processes, std::optional<IsolationHe
   std::vector<int> ranks(workers_.size() - 1);
   for (std::size_t i = 0; i < ranks.size(); ++i) ranks[i] = static_cast<int>(i) + 1;
   std::stable_sort(ranks.begin(), ranks.end(), [this](int a, int b) { return workers_[a].lanes < workers_[b].lanes; });
-  ranks.resize(static_cast<std::size_t>(processes));
+  ranks.resize(std::min(ranks.size(), static_cast<std::size_t>(processes)));
   std::sort(ranks.begin(), ranks.end());
   for (int r : ranks) ++workers_[r].lanes;
   auto lane = std::make_shared<Lane>();
   lane->ranks = std::move(ranks);
+  lane->processes = processes;
   lane->isolation = isolation;
   if (isolation) lane->isolation->lane = next_lane_number_++;
   lanes_.push_back(lane);
@@ -287,7 +288,14 @@ void Engine::finish_task(Lane& lane, int rank, const ResultHeader& result) {
   --outstanding_;
 }
 
-std::vector<Task> Engine::take_batch(int rank, bool prefetch) {
+int Lane::width_on(int rank) const {
+  const auto at = std::find(ranks.begin(), ranks.end(), rank);
+  if (at == ranks.end()) return 0;
+  const auto n = static_cast<int>(ranks.size());
+  return std::max(1, processes / n + (static_cast<int>(at - ranks.begin()) < processes % n ? 1 : 0));
+}
+
+std::vector<Task> Engine::take_batch(int rank, int load) {
   std::vector<Task> batch;
   auto& targeted = workers_[rank].targeted;
   while (!targeted.empty() && batch.size() < max_tasks_per_batch &&
@@ -299,16 +307,19 @@ std::vector<Task> Engine::take_batch(int rank, bool prefetch) {
   // Lanes that include this worker, taken in turn so no pool starves another.
   for (std::size_t k = 0; k < lanes_.size() && batch.empty(); ++k) {
     Lane& lane = *lanes_[(rotation_ + k) % lanes_.size()];
-    if (lane.solo || lane.pending.empty() || std::find(lane.ranks.begin(), lane.ranks.end(), rank) == lane.ranks.end())
-      continue;
-    if (prefetch && !worth_prefetching(lane, workers_[rank], Clock::now())) continue;
+    if (lane.solo || lane.pending.empty()) continue;
+    // Up to one batch per process of the lane there runs at once, and one more waits.
+    const int width = lane.width_on(rank);
+    if (width == 0 || load > width) continue;
+    if (load == width && !worth_prefetching(lane, workers_[rank], Clock::now())) continue;
     if (lane.pending.front().whole_batch || !lane.tiny_tasks()) {
       batch.push_back(std::move(lane.pending.front()));
       lane.pending.pop_front();
       break;
     }
     // Small tasks: an even share of the queue per batch, so the workers split the backlog.
-    const std::size_t share = (lane.pending.size() + 2 * lane.ranks.size() - 1) / (2 * lane.ranks.size());
+    const auto processes = static_cast<std::size_t>(lane.processes);
+    const std::size_t share = (lane.pending.size() + 2 * processes - 1) / (2 * processes);
     const std::size_t take = std::clamp<std::size_t>(share, 1, max_tasks_per_batch);
     std::size_t bytes = 0;
     while (batch.size() < take && !lane.pending.empty() && !lane.pending.front().whole_batch &&
@@ -370,15 +381,20 @@ bool Engine::dispatch() {
       message.insert(message.end(), task.wire.begin(), task.wire.end());
       messages.push_back({rank, Tag::process, std::move(message)});
     }
-    // Idle workers first, then those with one batch still queued.
-    for (int load = 0; load < max_batches_in_flight; ++load) {
+    // Idle workers first, then those with fewer batches in flight.
+    int most_load = max_batches_in_flight;
+    for (const auto& lane : lanes_)
+      if (!lane->ranks.empty()) most_load = std::max(most_load, lane->width_on(lane->ranks.front()) + 1);
+    for (int load = 0; load < most_load; ++load) {
       for (std::size_t rank = 1; rank < workers_.size(); ++rank) {
         auto& slot = workers_[rank];
         if (slot.batches_in_flight != load || slot.processes > 0) continue;
-        auto batch = take_batch(static_cast<int>(rank), load > 0);
+        auto batch = take_batch(static_cast<int>(rank), load);
         if (batch.empty()) continue;
         if (slot.batches_in_flight++ == 0) slot.busy_since = Clock::now();
-        const std::optional<IsolationHeader> isolation = batch.front().lane->isolation;
+        const Lane& lane = *batch.front().lane;
+        const std::optional<IsolationHeader> isolation = lane.isolation;
+        const int width = lane.width_on(static_cast<int>(rank));
         const bool initializer = batch.front().target_rank > 0;
         for (auto& task : batch) launch(task, static_cast<int>(rank));
         if (batch.size() == 1 && !isolation) {
@@ -392,6 +408,7 @@ bool Engine::dispatch() {
         if (isolation) {
           IsolationHeader header = *isolation;
           header.initializer = initializer ? 1 : 0;
+          header.children_here = static_cast<std::uint32_t>(width);
           const auto* raw = reinterpret_cast<const char*>(&header);
           joined.insert(joined.end(), raw, raw + sizeof header);
         }

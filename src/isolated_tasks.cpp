@@ -2,9 +2,11 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstring>
+#include <deque>
 #include <limits>
 #include <new>
 #include <optional>
@@ -22,6 +24,9 @@ namespace mpp::detail {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+/// How often running tasks are checked against the pool's task_timeout.
+constexpr auto timeout_look_interval = std::chrono::milliseconds(2);
 
 /// Frames pushed to a task child: [u8 counted][batch]; the initializer is not counted against
 /// maxtasksperchild, as in Python.
@@ -71,27 +76,6 @@ int serve_in_child(RunningTask* shown, const Bytes* initializer, std::size_t bud
 
 }  // namespace
 
-/// One isolated pool on this rank: its settings, its initializer and the child running its tasks.
-struct IsolatedTasks::PoolChild {
-  IsolationHeader settings{};
-  std::optional<Bytes> initializer;
-  RunningTask* shown = nullptr;  // a page shared with the child
-  std::unique_ptr<SupervisedChild> child;
-
-  PoolChild() {
-    void* page = ::mmap(nullptr, sizeof(RunningTask), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (page == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "mpp: mmap of a task page");
-    shown = new (page) RunningTask;
-  }
-  ~PoolChild() {
-    child.reset();  // before the page it writes to goes
-    shown->~RunningTask();
-    ::munmap(shown, sizeof(RunningTask));
-  }
-  PoolChild(const PoolChild&) = delete;
-  PoolChild& operator=(const PoolChild&) = delete;
-};
-
 /// A batch being run: its message, where each task lies in it and whether it is settled.
 struct IsolatedTasks::Batch {
   struct Entry {
@@ -125,11 +109,12 @@ struct IsolatedTasks::Batch {
       return std::nullopt;
     return id - tasks.front().header.id;
   }
-  void settle(std::size_t i) {
-    if (!tasks[i].settled) {
-      tasks[i].settled = true;
-      --unsettled;
-    }
+  /// True if the task was not settled yet.
+  bool settle(std::size_t i) {
+    if (tasks[i].settled) return false;
+    tasks[i].settled = true;
+    --unsettled;
+    return true;
   }
   std::vector<std::size_t> unsettled_tasks() const {
     std::vector<std::size_t> left;
@@ -148,60 +133,61 @@ struct IsolatedTasks::Batch {
   }
 };
 
-/// Marks the tasks whose results pass in a results message.
-void IsolatedTasks::note_results(std::span<const char> message) {
-  Reader in(message);
-  while (!in.empty()) {
-    const auto result = in.read<ResultHeader>();
-    in.take(result.payload_size);
-    for (auto& batch : batches_) {
-      if (const auto i = batch.find(result.id)) {
-        batch.settle(*i);
-        break;
-      }
-    }
+/// One child process of a pool, the batches it was given and the page it shows its task on.
+struct IsolatedTasks::TaskChild {
+  RunningTask* shown = nullptr;  // a page shared with the process
+  std::unique_ptr<SupervisedChild> process;
+  std::deque<Batch> batches;               // given to it and not all settled, in the order given
+  std::optional<std::uint64_t> timed_out;  // the task killed for running past the pool's timeout
+
+  TaskChild() {
+    void* page = ::mmap(nullptr, sizeof(RunningTask), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (page == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "mpp: mmap of a task page");
+    shown = new (page) RunningTask;
   }
-}
+  ~TaskChild() {
+    process.reset();  // before the page it writes to goes
+    shown->~RunningTask();
+    ::munmap(shown, sizeof(RunningTask));
+  }
+  TaskChild(const TaskChild&) = delete;
+  TaskChild& operator=(const TaskChild&) = delete;
+
+  std::size_t unsettled() const {
+    std::size_t left = 0;
+    for (const auto& batch : batches) left += batch.unsettled;
+    return left;
+  }
+  void drop_settled() {
+    std::erase_if(batches, [](const Batch& batch) { return batch.unsettled == 0; });
+  }
+};
+
+/// One isolated pool on this rank: its settings, its initializer and its children here.
+struct IsolatedTasks::PoolChildren {
+  IsolationHeader settings{};
+  std::optional<Bytes> initializer;
+  std::vector<std::unique_ptr<TaskChild>> children;
+
+  /// Where a new batch goes: an idle child, a new one while the pool has fewer here than its
+  /// share, else the one with the least left to do (it runs the batch next).
+  TaskChild& child_for_next_batch() {
+    for (auto& child : children)
+      if (child->batches.empty()) return *child;
+    if (children.size() < std::max<std::size_t>(1, settings.children_here))
+      return *children.emplace_back(std::make_unique<TaskChild>());
+    return **std::ranges::min_element(children, {}, [](const auto& child) { return child->unsettled(); });
+  }
+};
 
 IsolatedTasks::IsolatedTasks(MPI_Comm comm, int rank, std::string host)
     : comm_(comm), rank_(rank), host_(std::move(host)) {}
 
 IsolatedTasks::~IsolatedTasks() = default;
 
-void IsolatedTasks::start_child(PoolChild& pool, bool run_initializer) {
-  pool.child.reset();
-  RunningTask* shown = pool.shown;
-  shown->id = 0;
-  shown->started_ns = 0;
-  shown->item = 0;
-  shown->retiring = 0;
-  const Bytes* initializer = run_initializer && pool.initializer ? &*pool.initializer : nullptr;
-  const std::size_t budget =
-      pool.settings.maxtasksperchild > 0 ? pool.settings.maxtasksperchild : std::numeric_limits<std::size_t>::max();
-  pool.child = std::make_unique<SupervisedChild>([=] { return serve_in_child(shown, initializer, budget); });
-  pool.child->watch_sends([this](int dest, int tag, std::span<const char> sent) {
-    if (dest == 0 && tag == static_cast<int>(Tag::results)) note_results(sent);
-  });
-}
-
-void IsolatedTasks::run(Bytes message) {
-  deferred_.push_back(std::move(message));
-  while (!deferred_.empty()) {
-    Batch batch(std::move(deferred_.front()));
-    deferred_.pop_front();
-    run_lane(std::move(batch));
-  }
-}
-
-bool IsolatedTasks::refuse_if_ended(Batch& batch) {
-  if (!ended_lanes_.contains(batch.settings.lane)) return false;
-  send_failures(batch, batch.unsettled_tasks(), "mpp::TerminatedError", "the pool was terminated before this task ran");
-  return true;
-}
-
-IsolatedTasks::PoolChild& IsolatedTasks::pool_of(const Batch& batch) {
+IsolatedTasks::PoolChildren& IsolatedTasks::pool_of(const Batch& batch) {
   auto& slot = pools_[batch.settings.lane];
-  if (!slot) slot = std::make_unique<PoolChild>();
+  if (!slot) slot = std::make_unique<PoolChildren>();
   slot->settings = batch.settings;
   if (batch.settings.initializer) {
     const auto bytes = std::span<const char>(batch.message).subspan(sizeof(IsolationHeader));
@@ -210,135 +196,143 @@ IsolatedTasks::PoolChild& IsolatedTasks::pool_of(const Batch& batch) {
   return *slot;
 }
 
-void IsolatedTasks::run_lane(Batch first) {
-  if (refuse_if_ended(first)) return;
-  PoolChild& pool = pool_of(first);
-  batches_.clear();
-  batches_.push_back(std::move(first));
-  std::size_t given = 0;  // batches_[0, given) went to the current child
-  for (;;) {
-    // A child gone while idle (killed from outside) is replaced, blaming no task.
-    if (!pool.child || pool.child->ending(SupervisedChild::Look::now)) {
-      start_child(pool, !batches_.front().settings.initializer);
-      given = 0;
-    }
-    for (; given < batches_.size(); ++given)
-      if (batches_[given].unsettled > 0) batches_[given].give_to(*pool.child);
-    supervise(pool, given);
-    if (unsettled() == 0) break;
-    settle_after_ending(pool);  // still watching: results sent just before the end count
-  }
-  batches_.clear();
+bool IsolatedTasks::refuse_if_ended(Batch& batch) {
+  if (!ended_lanes_.contains(batch.settings.lane)) return false;
+  unsettled_ += batch.unsettled;  // send_failures counts them off again
+  send_failures(batch, batch.unsettled_tasks(), "mpp::TerminatedError", "the pool was terminated before this task ran");
+  return true;
 }
 
-std::size_t IsolatedTasks::unsettled() const {
-  std::size_t left = 0;
-  for (const auto& batch : batches_) left += batch.unsettled;
-  return left;
+void IsolatedTasks::take(Bytes message) {
+  Batch batch(std::move(message));
+  if (refuse_if_ended(batch)) return;
+  PoolChildren& pool = pool_of(batch);
+  TaskChild& child = pool.child_for_next_batch();
+  unsettled_ += batch.unsettled;
+  child.batches.push_back(std::move(batch));
+  // A child gone while idle (it retired, or was killed from outside) is replaced, blaming no
+  // task; one gone with work is settled by tend().
+  if (!child.process || (child.batches.size() == 1 && child.process->ending(SupervisedChild::Look::now)))
+    restart(pool, child);
+  else
+    child.batches.back().give_to(*child.process);
 }
 
-void IsolatedTasks::supervise(PoolChild& pool, std::size_t& given) {
-  SharedSpace& space = shared_space();
-  SupervisedChild& child = *pool.child;
-  const auto timeout = std::chrono::nanoseconds(pool.settings.task_timeout_ns);
-  // The child computes on the core this rank would use: spin only briefly after news, then
-  // sleep on the link (a frame from the child wakes us at once).
-  Backoff backoff(std::chrono::microseconds(20), std::chrono::microseconds(10), std::chrono::milliseconds(1));
-  auto next_look = Clock::now();
-  Bytes message;
-  while (unsettled() > 0) {
-    child.relay(backoff);
-    if (unsettled() == 0 || child.ending()) return;
-    // The pool's next batch goes to the child at once, so it never waits between batches.
-    if (deferred_.empty() && try_receive(comm_, 0, static_cast<int>(Tag::isolated_tasks), message)) {
-      Batch next(std::move(message));
-      if (next.settings.lane != pool.settings.lane || next.settings.initializer) {
-        deferred_.push_back(std::move(next.message));
-      } else if (!refuse_if_ended(next)) {
-        batches_.push_back(std::move(next));
-        batches_.back().give_to(child);
-        given = batches_.size();
+void IsolatedTasks::restart(PoolChildren& pool, TaskChild& child) {
+  child.process.reset();
+  child.timed_out.reset();
+  RunningTask* shown = child.shown;
+  shown->id = 0;
+  shown->started_ns = 0;
+  shown->item = 0;
+  shown->retiring = 0;
+  // The child that runs the initializer's own batch does not run it twice.
+  const bool run_initializer = child.batches.empty() || !child.batches.front().settings.initializer;
+  const Bytes* initializer = run_initializer && pool.initializer ? &*pool.initializer : nullptr;
+  const std::size_t budget =
+      pool.settings.maxtasksperchild > 0 ? pool.settings.maxtasksperchild : std::numeric_limits<std::size_t>::max();
+  child.process = std::make_unique<SupervisedChild>([=] { return serve_in_child(shown, initializer, budget); });
+  child.process->watch_sends([this, &child](int dest, int tag, std::span<const char> sent) {
+    if (dest == 0 && tag == static_cast<int>(Tag::results)) note_results(child, sent);
+  });
+  // A pipe message to a task on this rank may be for a sibling: it goes round as if it came in.
+  child.process->route_sends_here(
+      [this](int tag, std::span<const char> sent) { route_to_children(processes(), rank_, tag, sent); });
+  for (const auto& batch : child.batches) batch.give_to(*child.process);
+}
+
+std::vector<SupervisedChild*> IsolatedTasks::processes() const {
+  std::vector<SupervisedChild*> all;
+  for (const auto& [lane, pool] : pools_)
+    for (const auto& child : pool->children)
+      if (child->process) all.push_back(child->process.get());
+  return all;
+}
+
+/// Marks the tasks whose results pass in a results message.
+void IsolatedTasks::note_results(TaskChild& child, std::span<const char> message) {
+  Reader in(message);
+  while (!in.empty()) {
+    const auto result = in.read<ResultHeader>();
+    in.take(result.payload_size);
+    for (auto& batch : child.batches) {
+      if (const auto i = batch.find(result.id)) {
+        if (batch.settle(*i)) --unsettled_;
+        break;
       }
-      backoff.reset();
     }
-    const auto now = Clock::now();
-    if (now < next_look) continue;
-    next_look = now + std::chrono::milliseconds(2);
-    if (take_lane_ends(pool.settings.lane)) {
-      terminated_ = true;
-      child.signal(SIGKILL);
-      return;
-    }
-    const std::uint64_t running = pool.shown->id;
-    if (timeout.count() > 0 && running != 0 &&
-        now.time_since_epoch() - std::chrono::nanoseconds(pool.shown->started_ns.load()) > timeout &&
-        running == pool.shown->id) {
-      timed_out_ = running;
-      child.signal(SIGKILL);
-      return;
-    }
-    space.progress();  // RMA aimed at this rank keeps moving while it waits
   }
+  child.drop_settled();
 }
 
-bool IsolatedTasks::take_lane_ends(std::uint32_t running_lane) {
-  bool ends_running = false;
-  Bytes message;
-  while (try_receive(comm_, 0, static_cast<int>(Tag::lane_end), message)) {
-    const auto end = header_of<LaneEnd>(message);
-    if (end.lane == running_lane) {
-      ended_lanes_.insert(end.lane);
-      ends_running = true;
-    } else {
-      end_lane(message);
+bool IsolatedTasks::tend(Backoff& backoff) {
+  const auto all = processes();
+  bool did = collect_child_messages(
+      [&all](int source, int tag, Bytes& message) { route_to_children(all, source, tag, message); });
+  did |= relay_all(all, backoff);
+
+  const auto now = Clock::now();
+  const bool look = now >= next_look_;
+  if (look) next_look_ = now + timeout_look_interval;
+  for (auto& [lane, pool] : pools_) {
+    const auto timeout = std::chrono::nanoseconds(pool->settings.task_timeout_ns);
+    for (auto& child : pool->children) {
+      if (!child->process) continue;
+      if (const auto ending = child->process->ending()) {
+        // An idle child that left is replaced when it is given work again.
+        if (!child->batches.empty()) {
+          settle_after_ending(*pool, *child, *ending);
+          did = true;
+        }
+        if (child->batches.empty())
+          child->process.reset();
+        else
+          restart(*pool, *child);
+        continue;
+      }
+      const std::uint64_t running = child->shown->id;
+      if (look && timeout.count() > 0 && running != 0 && !child->timed_out &&
+          now.time_since_epoch() - std::chrono::nanoseconds(child->shown->started_ns.load()) > timeout &&
+          running == child->shown->id) {
+        child->timed_out = running;
+        child->process->signal(SIGKILL);
+      }
     }
   }
-  return ends_running;
+  if (look) shared_space().progress();  // RMA aimed at this rank keeps moving while it waits
+  if (did) backoff.reset();
+  return did;
 }
 
-void IsolatedTasks::settle_after_ending(PoolChild& pool) {
-  const ChildEnding ending = *pool.child->ending(SupervisedChild::Look::wait);
-  const int pid = pool.child->pid();
-  const auto timed_out = std::exchange(timed_out_, std::nullopt);
-  if (std::exchange(terminated_, false)) {
-    for (auto& batch : batches_)
-      send_failures(batch, batch.unsettled_tasks(), "mpp::TerminatedError",
-                    "the pool was terminated while this task ran");
-    pool.child.reset();
-    return;
-  }
+void IsolatedTasks::settle_after_ending(const PoolChildren& pool, TaskChild& child, const ChildEnding& ending) {
+  const int pid = child.process->pid();
+  const RunningTask& shown = *child.shown;
   // The task to blame: the one running, else (the child left before starting one, and not on
   // purpose) the first one it was given — so every child that dies settles at least one task.
   Batch* batch = nullptr;
   std::optional<std::size_t> blamed;
-  std::uint64_t item_in_task = 0;
-  if (const std::uint64_t running = timed_out.value_or(pool.shown->id); running != 0) {
-    for (auto& b : batches_)
+  if (const std::uint64_t running = child.timed_out.value_or(shown.id); running != 0) {
+    for (auto& b : child.batches)
       if ((blamed = b.find(running))) {
         batch = &b;
         break;
       }
-    item_in_task = pool.shown->item;
-  } else if (!pool.shown->retiring) {
-    for (auto& b : batches_)
-      if (b.unsettled > 0) {
-        batch = &b;
-        blamed = b.unsettled_tasks().front();
-        break;
-      }
+  } else if (!shown.retiring) {
+    batch = &child.batches.front();
+    blamed = batch->unsettled_tasks().front();
   }
   if (blamed && batch->tasks[*blamed].settled) blamed.reset();  // it finished as it was killed
   if (blamed) {
     const std::string process = "the task's worker process (pid " + std::to_string(pid) + ")";
     std::string type = "mpp::ProcessCrashed";
     std::string message;
-    if (timed_out) {
+    if (child.timed_out) {
       type = "mpp::TimeoutError";
       message = "the task ran longer than the pool's task_timeout of " +
                 std::to_string(pool.settings.task_timeout_ns / 1'000'000) + " ms; " + process + " was killed";
     } else if (ending.exitcode < 0) {
       message = process + " was killed by " + describe_signal(-ending.exitcode);
-    } else if (!ending.note.empty() && pool.shown->id == 0) {
+    } else if (!ending.note.empty() && shown.id == 0) {
       Reader note(ending.note);
       const auto report = ErrorReport::read(note);
       message = "the pool's initializer failed in a new worker process (pid " + std::to_string(pid) +
@@ -347,9 +341,9 @@ void IsolatedTasks::settle_after_ending(PoolChild& pool) {
       message = process + " exited with status " + std::to_string(ending.exitcode) + " while running it";
     }
     const std::size_t task[] = {*blamed};
-    send_failures(*batch, task, type, message, item_in_task);
+    send_failures(*batch, task, type, message, shown.item);
   }
-  pool.child.reset();
+  child.drop_settled();
 }
 
 void IsolatedTasks::send_failures(Batch& batch, std::span<const std::size_t> tasks, const std::string& type,
@@ -360,7 +354,7 @@ void IsolatedTasks::send_failures(Batch& batch, std::span<const std::size_t> tas
     const auto& task = batch.tasks[i];
     ErrorReport report{type, message, host_, rank_, std::nullopt};
     if (task.header.first_index != no_item) report.item = task.header.first_index + item_in_task;
-    batch.settle(i);
+    if (batch.settle(i)) --unsettled_;
     append_result(out, ResultHeader{task.header.id, 0, 0, 0, batch.unsettled == 0 ? 1u : 0u},
                   [&](Writer& payload) { report.write(payload); });
   }
@@ -370,7 +364,15 @@ void IsolatedTasks::send_failures(Batch& batch, std::span<const std::size_t> tas
 void IsolatedTasks::end_lane(const Bytes& message) {
   const auto end = header_of<LaneEnd>(message);
   if (end.kill) ended_lanes_.insert(end.lane);
-  pools_.erase(end.lane);  // kills and reaps its child
+  const auto it = pools_.find(end.lane);
+  if (it == pools_.end()) return;
+  for (auto& child : it->second->children) {
+    if (child->process) child->process->signal(SIGKILL);
+    for (auto& batch : child->batches)
+      send_failures(batch, batch.unsettled_tasks(), "mpp::TerminatedError",
+                    "the pool was terminated while this task ran");
+  }
+  pools_.erase(it);  // reaps its children
 }
 
 }  // namespace mpp::detail

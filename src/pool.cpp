@@ -1,7 +1,10 @@
 #include "mpp/pool.hpp"
 
+#include <cstdio>
 #include <stdexcept>
 #include <string>
+
+#include "mpp/process_info.hpp"
 
 namespace mpp {
 
@@ -14,14 +17,33 @@ int Pool::checked_processes(int processes) {
   return processes;
 }
 
+namespace {
+
+/// Python starts as many processes as asked, and so do we; but a user who asked for more than
+/// the job's cores should know they share them.
+void note_if_more_than_cores(int processes, int workers) {
+  const Session& session = Session::current();
+  const int cores = cpu_count() * session.nodes();
+  if (processes <= cores) return;
+  std::fprintf(stderr,
+               "mpp: note: this isolated Pool runs %d processes on %d worker ranks; the job has %d cores (%d nodes "
+               "x %d), so they share cores\n",
+               processes, workers, cores, session.nodes(), cpu_count());
+}
+
+}  // namespace
+
 Pool::Pool(const PoolOptions& options) : engine_(Session::current().engine(), "this Pool") {
   const int workers = engine_->worker_count();
   const int processes = options.processes == 0 ? workers : options.processes;
   if (processes < 1) throw std::invalid_argument("mpp: PoolOptions::processes must be 1 or more (0: every worker)");
-  if (processes > workers)
+  if (processes > workers && !options.isolated)
     throw std::invalid_argument("mpp: Pool(" + std::to_string(processes) + ") asks for more workers than the " +
                                 std::to_string(workers) + " this job has; launch with `mpirun -np " +
-                                std::to_string(processes + 1) + "` (one master plus the workers)");
+                                std::to_string(processes + 1) +
+                                "` (one master plus the workers), or add .isolated = true to run it as " +
+                                std::to_string(processes) + " child processes of the workers");
+  if (processes > workers) note_if_more_than_cores(processes, workers);
   if (options.maxtasksperchild < 0 || options.task_timeout.count() < 0)
     throw std::invalid_argument("mpp: PoolOptions::maxtasksperchild and task_timeout must be 0 (no limit) or more");
   if (!options.isolated && (options.maxtasksperchild > 0 || options.task_timeout.count() > 0))

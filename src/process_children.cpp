@@ -3,7 +3,6 @@
 #include <cstring>
 #include <utility>
 
-#include "mpp/detail/requests.hpp"
 #include "mpp/detail/shared_block.hpp"
 #include "mpp/detail/shipping.hpp"
 #include "mpp/detail/worker.hpp"
@@ -52,42 +51,25 @@ void ProcessChildren::start(const Bytes& message) {
     report_failure(task.id, e.what());
     return;
   }
-  process.child->route_sends_here([this](int tag, std::span<const char> sent) { route_from_child(tag, sent); });
+  // A pipe message to a process on this rank may be for a sibling: it goes round as if it came in.
+  process.child->route_sends_here(
+      [this](int tag, std::span<const char> sent) { route_to_children(children(), rank_, tag, sent); });
   space.store<std::int32_t>(words.child_pid, process.child->pid());
   running_.push_back(std::move(process));
 }
 
-void ProcessChildren::route(int source, int tag, Bytes& message) {
-  const std::span<const char> whole[] = {message};
-  if (tag == static_cast<int>(Tag::replies)) {
-    // A call's number carries its caller's pid: the reply goes to that child, or nowhere if
-    // it is gone (killed while it waited).
-    std::uint64_t call = 0;
-    try {
-      call = header_of<ReplyHeader>(message).call;
-    } catch (const MalformedMessage& e) {
-      end_job_on_malformed("reply", source, e);
-    }
-    const int pid = static_cast<int>(call >> 32);
-    for (auto& process : running_)
-      if (process.child->pid() == pid) process.child->push(source, tag, whole);
-    return;
-  }
-  // A pipe message goes to every child: only the one holding its end keeps it.
-  for (auto& process : running_) process.child->push(source, tag, whole);
-}
-
-void ProcessChildren::route_from_child(int tag, std::span<const char> message) {
-  Bytes copy(message.begin(), message.end());
-  route(rank_, tag, copy);
+std::vector<SupervisedChild*> ProcessChildren::children() const {
+  std::vector<SupervisedChild*> all;
+  all.reserve(running_.size());
+  for (const auto& process : running_) all.push_back(process.child.get());
+  return all;
 }
 
 bool ProcessChildren::tend(Backoff& backoff) {
-  bool did = collect_child_messages([this](int source, int tag, Bytes& message) { route(source, tag, message); });
-  std::vector<SupervisedChild*> children;
-  children.reserve(running_.size());
-  for (auto& process : running_) children.push_back(process.child.get());
-  did |= relay_all(children, backoff);
+  const auto all = children();
+  bool did = collect_child_messages(
+      [&all](int source, int tag, Bytes& message) { route_to_children(all, source, tag, message); });
+  did |= relay_all(all, backoff);
 
   const auto now = std::chrono::steady_clock::now();
   const bool look_at_stops = now >= next_look_;

@@ -136,20 +136,28 @@ void serve(MPI_Comm comm, int rank, const std::string& host, std::chrono::micros
   };
   for (;;) {
     if (take(Tag::tasks, "tasks", [&] { run_batch(comm, batch, rank, host); }) ||
-        take(Tag::isolated_tasks, "isolated tasks", [&] { isolated.run(std::move(batch)); }) ||
+        take(Tag::isolated_tasks, "isolated tasks", [&] { isolated.take(std::move(batch)); }) ||
         take(Tag::process, "process", [&] { processes.start(batch); })) {
       backoff.reset();
     } else if (take(Tag::lane_end, "pool end", [&] { isolated.end_lane(batch); })) {
       // a pool's children left; no work came with it
     } else if (try_receive(comm, 0, static_cast<int>(Tag::stop), batch)) {
       return;
-    } else if (processes.empty()) {
+    } else if (processes.empty() && isolated.idle()) {
       backoff.pause();
     }
     // Relaying for children is the hot path: look for the rank's own messages (five probes)
-    // only every so often meanwhile.
+    // only every so often meanwhile. The master never gives a rank processes and pool tasks at
+    // once (Engine::dispatch), so one of the two tends and the other has nothing to do.
     const auto look_again = Clock::now() + own_messages_interval;
-    while (!processes.empty() && Clock::now() < look_again) processes.tend(relay_backoff);
+    while (Clock::now() < look_again) {
+      if (!processes.empty())
+        processes.tend(relay_backoff);
+      else if (!isolated.idle())
+        isolated.tend(relay_backoff);
+      else
+        break;
+    }
   }
 }
 

@@ -57,7 +57,22 @@ void add_under_lock(mpp::Value<int> total, mpp::Lock lock, int times) {
   }
 }
 
+/// Waits with every other task of the pool at `barrier`, then says which process it ran in.
+int meet_then_pid(mpp::Barrier barrier) {
+  barrier.wait(60s);
+  return static_cast<int>(::getpid());
+}
+
+/// Items ending in 3 crash, item 7 hangs (for the pool's task_timeout), the rest square.
+int square_crash_or_hang(int x) {
+  if (x == 7) std::this_thread::sleep_for(60s);
+  return square_or_crash(x);
+}
+
 int workers() { return mpp::Session::current().workers(); }
+
+/// More processes than the job has workers, and not a multiple of them: ranks get unequal shares.
+int more_than_workers() { return 3 * workers() + 1; }
 
 mpp::PoolOptions isolated() { return mpp::PoolOptions{.isolated = true}; }
 
@@ -219,15 +234,90 @@ TEST(IsolatedPool, MaxTasksPerChildReplacesChildren) {
 }
 
 TEST(IsolatedPool, TheInitializerRunsInEveryChild) {
-  mpp::Pool pool(mpp::PoolOptions{.isolated = true, .maxtasksperchild = 1}, initialize, 42);
-  for (int value : pool.map(read_initialized, std::vector<int>(12), 1)) EXPECT_EQ(value, 42);
-  EXPECT_THROW(pool.apply(square_or_crash, 3), mpp::RemoteError);
-  EXPECT_EQ(pool.apply(read_initialized, 0), 42);  // the crashed child's replacement too
+  for (const int processes : {0, more_than_workers()}) {
+    mpp::Pool pool(mpp::PoolOptions{.processes = processes, .isolated = true, .maxtasksperchild = 1}, initialize, 42);
+    for (int value : pool.map(read_initialized, std::vector<int>(3 * pool.size()), 1)) EXPECT_EQ(value, 42);
+    EXPECT_THROW(pool.apply(square_or_crash, 3), mpp::RemoteError);
+    EXPECT_EQ(pool.apply(read_initialized, 0), 42);  // the crashed child's replacement too
+  }
 }
 
-TEST(IsolatedPool, TerminateKillsRunningTasksWithinASecond) {
+TEST(IsolatedPool, RunsAsManyProcessesAsAskedWhateverTheWorkers) {
+  // Python's Pool(20) starts 20 processes; so does ours, on 1, 2 or 4 workers: all 20 tasks
+  // wait for each other at one barrier, which passes only if all 20 run at once.
+  constexpr int processes = 20;
+  mpp::Pool pool(mpp::PoolOptions{.processes = processes, .isolated = true});
+  EXPECT_EQ(pool.size(), processes);
+  mpp::Barrier barrier(processes);
+  const auto pids = pool.map(meet_then_pid, std::vector<mpp::Barrier>(processes, barrier), 1);
+  const std::set<int> distinct(pids.begin(), pids.end());
+  EXPECT_EQ(distinct.size(), static_cast<std::size_t>(processes)) << "each task had a process of its own";
+  for (int pid : distinct) EXPECT_NE(pid, static_cast<int>(::getpid()));
+  // The children stay for the next tasks: a second meeting uses the same 20.
+  const auto again = pool.map(meet_then_pid, std::vector<mpp::Barrier>(processes, barrier), 1);
+  EXPECT_EQ(std::set<int>(again.begin(), again.end()), distinct);
+  std::vector<int> xs(5000);
+  for (int i = 0; i < 5000; ++i) xs[i] = i;
+  const auto squares = pool.map(square, xs);
+  for (int i = 0; i < 5000; ++i) ASSERT_EQ(squares[i], i * i);
+}
+
+TEST(IsolatedPool, CrashesAndTimeoutsAreBlamedPerTaskWithSeveralChildrenPerRank) {
+  mpp::Pool pool(mpp::PoolOptions{.processes = more_than_workers(), .isolated = true, .task_timeout = 500ms});
+  std::vector<mpp::AsyncResult<int>> results;
+  for (int i = 0; i < 60; ++i) results.push_back(pool.apply_async(square_crash_or_hang, i));
+  int crashed = 0;
+  for (int i = 0; i < 60; ++i) {
+    if (i % 10 != 3 && i != 7) {
+      EXPECT_EQ(results[i].get(), i * i) << i;
+      continue;
+    }
+    try {
+      results[i].get();
+      ADD_FAILURE() << "item " << i << " should have failed";
+    } catch (const mpp::RemoteError& e) {
+      if (i == 7) {
+        EXPECT_EQ(e.type(), "mpp::TimeoutError") << e.message();
+      } else {
+        ++crashed;
+        EXPECT_EQ(e.type(), "mpp::ProcessCrashed") << e.message();
+        EXPECT_NE(e.message().find("SIGSEGV"), std::string::npos) << e.message();
+      }
+    }
+  }
+  EXPECT_EQ(crashed, 6);
+  EXPECT_EQ(pool.apply(square, 12), 144);
+}
+
+TEST(IsolatedPool, SaysSoWhenItsProcessesOutnumberTheCores) {
+  const int cores = mpp::cpu_count() * mpp::Session::current().nodes();
+  testing::internal::CaptureStderr();
+  { mpp::Pool fits(mpp::PoolOptions{.processes = std::min(cores, workers()), .isolated = true}); }
+  EXPECT_EQ(testing::internal::GetCapturedStderr(), "");
+  testing::internal::CaptureStderr();
+  // More processes than cores and than workers: the pool, not the launcher, crowds the cores.
+  const int processes = std::max(cores, workers()) + 1;
+  mpp::Pool crowded(mpp::PoolOptions{.processes = processes, .isolated = true});
+  const std::string note = testing::internal::GetCapturedStderr();
+  EXPECT_NE(note.find("share cores"), std::string::npos) << note;
+  EXPECT_NE(note.find(std::to_string(processes) + " processes"), std::string::npos) << note;
+  EXPECT_EQ(crowded.apply(square, 3), 9);
+}
+
+TEST(IsolatedPool, AnInRankPoolOfMoreThanTheWorkersPointsToIsolation) {
+  try {
+    mpp::Pool pool(workers() + 1);
+    FAIL() << "an in-rank pool cannot have more processes than ranks";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find(".isolated = true"), std::string::npos) << e.what();
+  }
+}
+
+class IsolatedPoolTerminate : public testing::TestWithParam<bool> {};
+
+TEST_P(IsolatedPoolTerminate, KillsRunningTasksWithinASecond) {
   mpp::Queue<int> started;
-  mpp::Pool pool(isolated());
+  mpp::Pool pool(mpp::PoolOptions{.processes = GetParam() ? more_than_workers() : 0, .isolated = true});
   std::vector<mpp::AsyncResult<int>> results;
   for (int i = 0; i < pool.size(); ++i) results.push_back(pool.apply_async(hang, started));
   std::vector<int> pids;
@@ -239,6 +329,8 @@ TEST(IsolatedPool, TerminateKillsRunningTasksWithinASecond) {
   for (auto& result : results) EXPECT_THROW(result.get(), mpp::TerminatedError);
   for (int pid : pids) EXPECT_TRUE(gone_within(pid, 2000ms)) << "child " << pid << " outlived terminate()";
 }
+
+INSTANTIATE_TEST_SUITE_P(OneOrSeveralChildrenPerRank, IsolatedPoolTerminate, testing::Bool());
 
 TEST(IsolatedPool, SharedStateWorksFromItsChildren) {
   mpp::Value<int> total(0);

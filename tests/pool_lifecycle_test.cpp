@@ -33,10 +33,13 @@ TEST(PoolLifecycle, DefaultPoolUsesEveryWorker) {
 }
 
 TEST(PoolLifecycle, SizedPoolUsesThatManyWorkers) {
-  mpp::Pool pool(1);
-  EXPECT_EQ(pool.size(), 1);
-  const auto ranks = pool.map(rank_of, std::vector<int>(40, 0), 1);
-  EXPECT_EQ(std::set<int>(ranks.begin(), ranks.end()).size(), 1u);
+  // Enough tasks that the pool's task times are known and batches queue behind running ones.
+  for (const bool isolated : {false, true}) {
+    mpp::Pool pool(mpp::PoolOptions{.processes = 1, .isolated = isolated});
+    EXPECT_EQ(pool.size(), 1);
+    const auto ranks = pool.map(rank_of, std::vector<int>(400, 0), 1);
+    EXPECT_EQ(std::set<int>(ranks.begin(), ranks.end()).size(), 1u) << (isolated ? "isolated" : "in-rank");
+  }
 }
 
 TEST(PoolLifecycle, ImpossibleSizesAreRefusedWithAdvice) {

@@ -35,12 +35,14 @@ namespace mpp {
 /// How a Pool runs its tasks. Every field is optional; name the ones you set:
 ///   mpp::Pool pool(mpp::PoolOptions{.processes = 8, .isolated = true, .maxtasksperchild = 100});
 struct PoolOptions {
-  /// Worker ranks to use; 0: all of them.
+  /// Worker ranks to use; 0: all of them. An isolated pool may ask for more processes than
+  /// the job has workers: they are spread evenly over the workers, as Python starts as many
+  /// as asked (with a note on stderr when they are more than the job's cores).
   int processes = 0;
-  /// Run the tasks in child processes of the worker ranks, one per rank, as Python's Pool runs
-  /// them in worker processes: a task that crashes (segfault, abort, the OOM killer), calls
-  /// exit or runs past task_timeout fails alone, as mpp::RemoteError naming how its process
-  /// ended, and the process is replaced. terminate() kills running tasks.
+  /// Run the tasks in child processes of the worker ranks, one per process, as Python's Pool
+  /// runs them in worker processes: a task that crashes (segfault, abort, the OOM killer),
+  /// calls exit or runs past task_timeout fails alone, as mpp::RemoteError naming how its
+  /// process ended, and the process is replaced. terminate() kills running tasks.
   bool isolated = false;
   /// Isolated pools: a child process is replaced after this many tasks (Python's
   /// maxtasksperchild); 0: never.
@@ -54,7 +56,8 @@ class Pool {
  public:
   /// A pool over every worker rank.
   Pool();
-  /// A pool over `processes` worker ranks (at most session.workers()).
+  /// A pool over `processes` worker ranks (at most session.workers(); more with
+  /// PoolOptions::isolated).
   explicit Pool(int processes);
   explicit Pool(const PoolOptions& options);
   /// As Pool(processes), running initializer(initargs...) once on each of its worker ranks
@@ -69,8 +72,9 @@ class Pool {
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
 
-  /// The number of worker ranks in this pool.
-  int size() const { return static_cast<int>(lane_->ranks.size()); }
+  /// The number of processes in this pool: its worker ranks, or its child processes when
+  /// isolated.
+  int size() const { return lane_->processes; }
 
   /// f(args...) on a worker, waiting for the result.
   template <class F, class... Args>

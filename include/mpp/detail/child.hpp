@@ -53,12 +53,7 @@ class SupervisedChild {
   /// Hands the child a message as if it came from `source` with `tag` (relay_try_receive finds
   /// it); its bytes are `parts` joined.
   void push(int source, int tag, std::span<const std::span<const char>> parts);
-  /// One round of relaying for a rank with this one child: every reply and pipe message
-  /// waiting for the rank is pushed to it; naps up to the backoff's pause while the child is
-  /// quiet. True if anything moved.
-  bool relay(Backoff& backoff);
-  /// For a rank with several children (see relay_all): what to poll the link for, and the
-  /// answers to what the poll found.
+  /// For relay_all: what to poll the link for, and the answers to what the poll found.
   pollfd link_watch() const;
   bool serve_link(short revents);
   enum class Look {
@@ -88,6 +83,11 @@ class SupervisedChild {
 /// Receives the replies and pipe messages waiting for this rank and hands each to `route`
 /// (source, tag, message); true if there were any.
 bool collect_child_messages(const std::function<void(int, int, Bytes&)>& route);
+
+/// Hands a reply or pipe message that reached this rank to the children it may be for: a reply
+/// to the child whose pid is in its call number (none if that child is gone), a pipe message to
+/// every child (only the one holding its end keeps it).
+void route_to_children(std::span<SupervisedChild* const> children, int source, int tag, std::span<const char> message);
 
 /// One round of relaying for several children of this rank: answers their calls, naps up to
 /// the backoff's pause while all are quiet. True if anything moved. Messages for them are

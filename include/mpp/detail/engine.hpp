@@ -58,6 +58,9 @@ struct Task {
 /// The workers one Pool uses and its queued tasks.
 struct Lane {
   std::vector<int> ranks;
+  /// The pool's processes: one per rank, or for an isolated pool as many as asked, its child
+  /// processes spread evenly over `ranks` (see width_on).
+  int processes = 0;
   std::deque<Task> pending;
   std::size_t unfinished = 0;  // queued or running
   double typical_run_ns = -1;  // moving average of its tasks' run times; < 0 until one returns
@@ -70,6 +73,8 @@ struct Lane {
   /// Tiny tasks (< 0.2 ms) go in batches sized by the backlog, two batches per worker, so
   /// message costs vanish. Longer ones go one at a time; see Engine::worth_prefetching.
   bool tiny_tasks() const { return !solo && typical_run_ns >= 0 && typical_run_ns < 200e3; }
+  /// How many of the pool's processes run on `rank`: batches it may run there at once.
+  int width_on(int rank) const;
 };
 
 /// A task whose arguments `write_args(Writer&)` serializes.
@@ -103,7 +108,8 @@ class Engine {
   int worker_count() const { return static_cast<int>(workers_.size()) - 1; }
 
   /// A lane over the `processes` workers least used by other pools; with `isolation`, its
-  /// tasks run in child processes there (the lane number is filled in).
+  /// tasks run in child processes there (the lane number is filled in), and `processes` may
+  /// exceed the workers: each then has several.
   std::shared_ptr<Lane> open_lane(int processes, std::optional<IsolationHeader> isolation = std::nullopt);
   void close_lane(const Lane& lane);
 
@@ -156,7 +162,8 @@ class Engine {
   bool receive_results();
   bool dispatch();
   void deliver_message(int source, const Bytes& message);
-  std::vector<Task> take_batch(int rank, bool prefetch);
+  /// The next batch for `rank`, which has `load` batches in flight already.
+  std::vector<Task> take_batch(int rank, int load);
   bool worth_prefetching(const Lane& lane, const WorkerSlot& slot, Clock::time_point now) const;
   /// Registers `task` as sent to `rank`; returns its id.
   std::uint64_t launch(Task& task, int rank);

@@ -1,28 +1,33 @@
 #pragma once
-// Isolated pools, the worker's side. Each isolated pool gets a child process on the rank that
-// runs its tasks (a SupervisedChild, kept between batches), so a task may segfault, abort,
-// exit or be killed for running too long without taking the rank, or the job, down.
+// Isolated pools, the worker's side. An isolated pool has child processes on the rank (as many
+// as the master's header says are its share, SupervisedChild each, kept between batches) that
+// run its tasks, so a task may segfault, abort, exit or be killed for running too long without
+// taking the rank, or the job, down. Like ProcessChildren, the rank's service loop tends them
+// between its own messages: several pools, and several children of one pool, run side by side.
 //
-// The rank watches the child through a shared page (which task runs, since when) and through
-// the results it relays. When the child ends in the middle of a batch, the rank settles what
-// is left: the task that was running fails with a report naming how its process ended; the
-// others run again in a fresh child (a finished task whose result the child had not sent yet
-// runs twice). terminate() kills the child at once.
+// The rank watches each child through a shared page (which task runs, since when) and through
+// the results it relays. When a child ends with tasks of its batches unsettled, the rank
+// settles them: the task that was running fails with a report naming how its process ended;
+// the others run again in a fresh child (a finished task whose result the child had not sent
+// yet runs twice). terminate() kills the pool's children at once.
 #include <mpi.h>
 
+#include <chrono>
 #include <cstdint>
-#include <deque>
 #include <memory>
-#include <optional>
 #include <set>
 #include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "mpp/detail/backoff.hpp"
 #include "mpp/detail/wire.hpp"
 
 namespace mpp::detail {
+
+struct ChildEnding;
+class SupervisedChild;
 
 class IsolatedTasks {
  public:
@@ -32,41 +37,42 @@ class IsolatedTasks {
   IsolatedTasks(const IsolatedTasks&) = delete;
   IsolatedTasks& operator=(const IsolatedTasks&) = delete;
 
-  /// Runs a Tag::isolated_tasks message to its end: a result or a failure goes to the master
-  /// for every task in it (and in the same pool's batches that arrive meanwhile).
-  void run(Bytes message);
-  /// A Tag::lane_end message: that pool's child leaves.
+  /// Hands a Tag::isolated_tasks message to a child of its pool: an idle one, a new one while
+  /// the pool has fewer here than its share, else the one with the least left to do.
+  void take(Bytes message);
+  /// A Tag::lane_end message: that pool's children leave; tasks they still had fail as
+  /// terminated.
   void end_lane(const Bytes& message);
+  /// True while no task given to this rank is unsettled.
+  bool idle() const { return unsettled_ == 0; }
+  /// One round for every child: relays (napping up to the backoff's pause while all are quiet),
+  /// settles the tasks of children that ended and kills those past their pool's task_timeout.
+  bool tend(Backoff& backoff);
 
  private:
-  struct PoolChild;
   struct Batch;
+  struct TaskChild;
+  struct PoolChildren;
 
-  PoolChild& pool_of(const Batch& batch);
-  /// Answers a batch of a terminated pool with failures; false if its pool is alive.
+  PoolChildren& pool_of(const Batch& batch);
+  /// Answers a batch of a terminated pool with failures; true if so.
   bool refuse_if_ended(Batch& batch);
-  void run_lane(Batch first);
-  void start_child(PoolChild& pool, bool run_initializer);
-  /// Relays for the child until every batch is settled or the child ends; takes the pool's
-  /// next batches meanwhile and gives them to the child (`given` counts those it has).
-  void supervise(PoolChild& pool, std::size_t& given);
-  /// Handles lane_end messages that arrive while a batch runs; true if one ends `running_lane`.
-  bool take_lane_ends(std::uint32_t running_lane);
-  void settle_after_ending(PoolChild& pool);
-  void note_results(std::span<const char> message);
-  std::size_t unsettled() const;
+  /// A fresh process for `child`, given every batch it still has.
+  void restart(PoolChildren& pool, TaskChild& child);
+  void note_results(TaskChild& child, std::span<const char> message);
+  void settle_after_ending(const PoolChildren& pool, TaskChild& child, const ChildEnding& ending);
   void send_failures(Batch& batch, std::span<const std::size_t> tasks, const std::string& type,
                      const std::string& message, std::uint64_t item_in_task = 0);
+  /// Every child process running now, of every pool.
+  std::vector<SupervisedChild*> processes() const;
 
   MPI_Comm comm_;
   int rank_;
   std::string host_;
-  std::unordered_map<std::uint32_t, std::unique_ptr<PoolChild>> pools_;
-  std::set<std::uint32_t> ended_lanes_;     // terminated pools: batches still on their way are refused
-  std::vector<Batch> batches_;              // of the pool running now, in the order received
-  std::deque<Bytes> deferred_;              // other pools' batches that came meanwhile
-  bool terminated_ = false;                 // the running pool was terminated
-  std::optional<std::uint64_t> timed_out_;  // the task killed for running past its timeout
+  std::unordered_map<std::uint32_t, std::unique_ptr<PoolChildren>> pools_;
+  std::set<std::uint32_t> ended_lanes_;              // terminated pools: batches still on their way are refused
+  std::size_t unsettled_ = 0;                        // tasks given to children and not answered yet, all pools
+  std::chrono::steady_clock::time_point next_look_;  // at running tasks' timeouts
 };
 
 }  // namespace mpp::detail

@@ -42,8 +42,7 @@ class ProcessChildren {
     std::unique_ptr<SupervisedChild> child;
   };
 
-  void route(int source, int tag, Bytes& message);
-  void route_from_child(int tag, std::span<const char> message);
+  std::vector<SupervisedChild*> children() const;
   /// Sends the master a process's exit code (and the error report of a target that threw).
   void report_ending(const Running& process, const ChildEnding& ending);
   void report_failure(std::uint64_t task_id, const std::string& message);

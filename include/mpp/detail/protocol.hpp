@@ -125,7 +125,7 @@ struct IsolationHeader {
   std::uint32_t lane;              // the pool, unique in the session
   std::uint32_t maxtasksperchild;  // 0: no limit
   std::uint32_t initializer;       // 1: the batch is the pool's initializer, run again in every new child
-  std::uint32_t reserved;
+  std::uint32_t children_here;     // how many child processes the pool has on the receiving rank
 };
 
 /// Starts every Tag::process message: the words a process's master and its rank share.
