@@ -181,6 +181,12 @@ std::string Process::next_name() {
 void Process::start() {
   if (started_) throw UsageError("mpp: Process::start: processes can only be started once (" + name() + ")");
   require_open("start");
+  // As Python: a daemon ends with its parent, and its children would be left behind. A pool
+  // task that waits for a child could also wait forever: its rank is the one that would run it.
+  if (const auto self = current_process(); self.daemon)
+    throw UsageError("mpp: Process::start: daemonic processes are not allowed to have children, as in Python (" +
+                     self.name + " is " + (detail::current_process_context() ? "a daemon process" : "a pool task") +
+                     "); start processes from the main program or from a non-daemon process");
   detail::ProcessContext context{state_->name, state_->daemon, state_->words, current_process()};
   auto task = detail::make_task(invoker_, function_, detail::no_item, [&](detail::Writer& out) {
     out.write(context);

@@ -39,6 +39,7 @@ ProcessInfo current_process() {
   info.rank = session->rank();
   info.host = session->host();
   info.name = session->is_master() ? "MainProcess" : "PoolWorker-" + std::to_string(session->rank());
+  info.daemon = !session->is_master();  // Python's pool workers are daemonic
   if (const auto* process = detail::current_process_context()) {
     info.name = process->name;
     info.daemon = process->daemon;

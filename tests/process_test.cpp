@@ -149,6 +149,19 @@ void leave_children_behind(mpp::Queue<int> pids, mpp::Queue<std::string> events)
   go.set();  // the non-daemon ends only after it was counted, and is joined at this process's end
 }
 
+/// Tries to start a process; says what start() threw, or "started".
+std::string try_to_start_a_child(int) {
+  mpp::Process child(square, 2);
+  try {
+    child.start();
+  } catch (const mpp::UsageError& e) {
+    return e.what();
+  }
+  child.join();
+  return "started";
+}
+void report_starting_a_child(mpp::Queue<std::string> out) { out.put(try_to_start_a_child(0)); }
+
 /// Waits at the barrier with the others, then says which arrival it was.
 void meet_at(mpp::Barrier barrier, mpp::Queue<int> arrivals) { arrivals.put(static_cast<int>(barrier.wait(60s))); }
 
@@ -518,6 +531,26 @@ TEST(Process, MisuseThrowsLikePython) {
   EXPECT_THROW(p.set_daemon(true), mpp::UsageError);
   p.join();
   EXPECT_EQ(p.exitcode(), 0);
+}
+
+TEST(Process, DaemonsAndPoolTasksMayNotHaveChildrenAsInPython) {
+  mpp::Queue<std::string> out;
+  mpp::Process daemon(report_starting_a_child, out);
+  daemon.set_daemon(true);
+  daemon.start();
+  const std::string from_daemon = out.get(30s);
+  EXPECT_NE(from_daemon.find("daemonic processes are not allowed to have children"), std::string::npos) << from_daemon;
+  EXPECT_NE(from_daemon.find("a daemon process"), std::string::npos) << from_daemon;
+  mpp::Process regular(report_starting_a_child, out);
+  regular.start();
+  EXPECT_EQ(out.get(30s), "started");
+  daemon.join();
+  regular.join();
+  for (const bool isolated : {false, true}) {
+    mpp::Pool pool(mpp::PoolOptions{.isolated = isolated});
+    const std::string from_task = pool.apply(try_to_start_a_child, 0);
+    EXPECT_NE(from_task.find("a pool task"), std::string::npos) << from_task;
+  }
 }
 
 TEST(Process, ProcessesAreMovable) {
