@@ -4,10 +4,11 @@
 //   mpirun -np 3 build/jobs/pool_benchmark [--quick] [--strict] [--python /usr/bin/python3] [--no-python]
 //
 // Prints a table of both figures, the ratio and the target, then the same workloads through an
-// isolated pool (tasks in child processes of the workers) as a ratio to the in-rank pool; with
-// --strict, exits 1 if a target is missed.
+// isolated pool (tasks in child processes of the workers) as a ratio to the in-rank pool, the
+// two measured in turns; with --strict, exits 1 if a target is missed.
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -16,6 +17,7 @@
 #include <numeric>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "python_baseline.hpp"
@@ -62,22 +64,40 @@ struct Speeds {
   double apply_latency_us;
 };
 
-Speeds measure(mpp::Pool& pool, const std::vector<int>& xs, int submitted, int round_trips) {
+Speeds measure(mpp::Pool& pool, const std::vector<int>& xs, int submitted, int round_trips, int runs) {
   Speeds speeds{};
   pool.map(trivial, std::vector<int>(100, 1));  // warm up
-  speeds.map_items_per_s = static_cast<double>(xs.size()) / best_of(3, [&] { pool.map(square, xs); });
-  speeds.apply_async_per_s = submitted / best_of(3, [&] {
+  speeds.map_items_per_s = static_cast<double>(xs.size()) / best_of(runs, [&] { pool.map(square, xs); });
+  speeds.apply_async_per_s = submitted / best_of(runs, [&] {
                                std::vector<mpp::AsyncResult<int>> results;
                                results.reserve(submitted);
                                for (int i = 0; i < submitted; ++i) results.push_back(pool.apply_async(square, i));
                                for (auto& r : results) r.get();
                              });
-  speeds.apply_latency_us = best_of(3,
+  speeds.apply_latency_us = best_of(runs,
                                     [&] {
                                       for (int i = 0; i < round_trips; ++i) pool.apply(trivial, i);
                                     }) /
                             round_trips * 1e6;
   return speeds;
+}
+
+/// The best of each workload over `rounds` rounds for two pools, taking turns, so that a slow
+/// moment of a shared machine does not fall on one pool only.
+std::pair<Speeds, Speeds> measure_in_turns(mpp::Pool& first, mpp::Pool& second, const std::vector<int>& xs,
+                                           int submitted, int round_trips, int rounds) {
+  const auto keep_best = [](Speeds& best, const Speeds& now) {
+    best.map_items_per_s = std::max(best.map_items_per_s, now.map_items_per_s);
+    best.apply_async_per_s = std::max(best.apply_async_per_s, now.apply_async_per_s);
+    best.apply_latency_us =
+        best.apply_latency_us > 0 ? std::min(best.apply_latency_us, now.apply_latency_us) : now.apply_latency_us;
+  };
+  Speeds a{}, b{};
+  for (int round = 0; round < rounds; ++round) {
+    keep_best(a, measure(first, xs, submitted, round_trips, 1));
+    keep_best(b, measure(second, xs, submitted, round_trips, 1));
+  }
+  return {a, b};
 }
 
 }  // namespace
@@ -99,7 +119,7 @@ int main(int argc, char** argv) {
 
   std::vector<int> xs(items);
   std::iota(xs.begin(), xs.end(), 0);
-  const Speeds in_rank = measure(pool, xs, submitted, round_trips);
+  const Speeds in_rank = measure(pool, xs, submitted, round_trips, 3);
   mpp["map_items_per_s"] = in_rank.map_items_per_s;
   mpp["apply_async_per_s"] = in_rank.apply_async_per_s;
   mpp["apply_latency_us"] = in_rank.apply_latency_us;
@@ -159,20 +179,20 @@ int main(int argc, char** argv) {
   std::printf("serial uneven map: %.3f s, pool: %.3f s\n", serial, parallel);
 
   mpp::Pool isolated_pool(mpp::PoolOptions{.isolated = true});
-  const Speeds isolated = measure(isolated_pool, xs, submitted, round_trips);
-  std::printf("\nisolated pool (tasks in child processes of the workers) vs the in-rank pool, same run\n");
+  const auto [isolated, in_rank_again] = measure_in_turns(isolated_pool, pool, xs, submitted, round_trips, 3);
+  std::printf("\nisolated pool (tasks in child processes of the workers) vs the in-rank pool, in turns\n");
   std::printf("%-36s %14s %14s %10s %10s  %s\n", "workload", "isolated", "in-rank", "ratio", "target", "unit");
   const struct {
     const char* label;
     double isolated, in_rank, ratio, target;
     const char* unit;
   } isolation_rows[] = {
-      {"map, 1M int squares", isolated.map_items_per_s, in_rank.map_items_per_s,
-       isolated.map_items_per_s / in_rank.map_items_per_s, 0.8, "items/s"},
-      {"apply_async, submit all then get", isolated.apply_async_per_s, in_rank.apply_async_per_s,
-       isolated.apply_async_per_s / in_rank.apply_async_per_s, 0.8, "tasks/s"},
-      {"apply round trip", isolated.apply_latency_us, in_rank.apply_latency_us,
-       in_rank.apply_latency_us / isolated.apply_latency_us, 0, "us"},
+      {"map, 1M int squares", isolated.map_items_per_s, in_rank_again.map_items_per_s,
+       isolated.map_items_per_s / in_rank_again.map_items_per_s, 0.8, "items/s"},
+      {"apply_async, submit all then get", isolated.apply_async_per_s, in_rank_again.apply_async_per_s,
+       isolated.apply_async_per_s / in_rank_again.apply_async_per_s, 0.8, "tasks/s"},
+      {"apply round trip", isolated.apply_latency_us, in_rank_again.apply_latency_us,
+       in_rank_again.apply_latency_us / isolated.apply_latency_us, 0, "us"},
   };
   for (const auto& row : isolation_rows) {
     const bool met = row.ratio >= row.target;
