@@ -1,8 +1,9 @@
 // When the session ends, no child process it started is left running or unreaped: an isolated
 // pool with more processes than workers, some of them hanging in a task and some idle; a
-// crashed task's replacement; a daemon process still running and a daemon grandchild. Each
-// says its pid; after the session every pid must be gone (kill(pid, 0) fails with ESRCH, which
-// a zombie would not), and `ps` shows any that is not.
+// crashed task's replacement; a daemon process still running; a daemon grandchild whose parent
+// was terminated (so it never stopped its children). Each says its pid; after the session every
+// pid must be gone (kill(pid, 0) fails with ESRCH, which a zombie would not), and `ps` shows any
+// that is not.
 #include <signal.h>
 #include <unistd.h>
 
@@ -36,7 +37,8 @@ void run_forever(mpp::Queue<int> pids) {
   for (;;) std::this_thread::sleep_for(1ms);
 }
 
-/// A process that starts a daemon grandchild and then waits for good itself.
+/// A (non-daemon: daemons have no children) process that starts a daemon grandchild and then
+/// waits for good itself.
 void start_grandchild(mpp::Queue<int> pids) {
   mpp::Process grandchild(run_forever, pids);
   grandchild.set_daemon(true);
@@ -61,12 +63,17 @@ int main(int argc, char** argv) {
         // its replacement is started by the next batch and left idle
       }
     }  // the pool goes: hanging tasks are killed, idle children leave
-    mpp::Process daemon(start_grandchild, said);
+    mpp::Process parent(start_grandchild, said);
+    parent.start();
+    pids.push_back(said.get(60s));
+    pids.push_back(said.get(60s));
+    parent.terminate();  // killed, it stops no children: its daemon child runs on
+    parent.join();
+    mpp::Process daemon(run_forever, said);
     daemon.set_daemon(true);
     daemon.start();
     pids.push_back(said.get(60s));
-    pids.push_back(said.get(60s));
-    std::printf("session ends with a daemon and its daemon child running\n");
+    std::printf("session ends with a daemon and an orphaned daemon grandchild running\n");
   }
   // The workers may still be tearing down: give each pid a few seconds.
   int left = 0;
