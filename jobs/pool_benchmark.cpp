@@ -82,22 +82,26 @@ Speeds measure(mpp::Pool& pool, const std::vector<int>& xs, int submitted, int r
   return speeds;
 }
 
-/// The best of each workload over `rounds` rounds for two pools, taking turns, so that a slow
-/// moment of a shared machine does not fall on one pool only.
+/// The median of each workload over `rounds` rounds for two pools, taking turns, so that a slow
+/// moment of a shared machine does not fall on one pool only, and a lucky one does not decide.
 std::pair<Speeds, Speeds> measure_in_turns(mpp::Pool& first, mpp::Pool& second, const std::vector<int>& xs,
                                            int submitted, int round_trips, int rounds) {
-  const auto keep_best = [](Speeds& best, const Speeds& now) {
-    best.map_items_per_s = std::max(best.map_items_per_s, now.map_items_per_s);
-    best.apply_async_per_s = std::max(best.apply_async_per_s, now.apply_async_per_s);
-    best.apply_latency_us =
-        best.apply_latency_us > 0 ? std::min(best.apply_latency_us, now.apply_latency_us) : now.apply_latency_us;
-  };
-  Speeds a{}, b{};
+  std::vector<Speeds> a, b;
   for (int round = 0; round < rounds; ++round) {
-    keep_best(a, measure(first, xs, submitted, round_trips, 1));
-    keep_best(b, measure(second, xs, submitted, round_trips, 1));
+    a.push_back(measure(first, xs, submitted, round_trips, 1));
+    b.push_back(measure(second, xs, submitted, round_trips, 1));
   }
-  return {a, b};
+  const auto median = [](std::vector<Speeds> rounds) {
+    const auto middle = [&rounds](double Speeds::*field) {
+      std::vector<double> values;
+      for (const auto& speeds : rounds) values.push_back(speeds.*field);
+      std::ranges::nth_element(values, values.begin() + values.size() / 2);
+      return values[values.size() / 2];
+    };
+    return Speeds{middle(&Speeds::map_items_per_s), middle(&Speeds::apply_async_per_s),
+                  middle(&Speeds::apply_latency_us)};
+  };
+  return {median(a), median(b)};
 }
 
 }  // namespace
@@ -179,8 +183,9 @@ int main(int argc, char** argv) {
   std::printf("serial uneven map: %.3f s, pool: %.3f s\n", serial, parallel);
 
   mpp::Pool isolated_pool(mpp::PoolOptions{.isolated = true});
-  const auto [isolated, in_rank_again] = measure_in_turns(isolated_pool, pool, xs, submitted, round_trips, 3);
-  std::printf("\nisolated pool (tasks in child processes of the workers) vs the in-rank pool, in turns\n");
+  const auto [isolated, in_rank_again] = measure_in_turns(isolated_pool, pool, xs, submitted, round_trips, 9);
+  std::printf(
+      "\nisolated pool (tasks in child processes of the workers) vs the in-rank pool, in turns (median of 9 rounds)\n");
   std::printf("%-36s %14s %14s %10s %10s  %s\n", "workload", "isolated", "in-rank", "ratio", "target", "unit");
   const struct {
     const char* label;

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "mpp/detail/backoff.hpp"
+#include "mpp/detail/handoff.hpp"
 #include "mpp/detail/protocol.hpp"
 #include "mpp/detail/requests.hpp"
 #include "mpp/detail/shared_block.hpp"
@@ -31,6 +32,8 @@ namespace {
 
 /// In a child: its end of the socket pair to the parent; -1 elsewhere.
 int link_to_parent = -1;
+/// In a child: a block its parent lent for the next big message it sends (relay_lend).
+std::optional<HandoffRef> lent_block;
 
 /// In a parent rank: its ends of the links to its children, which a new child closes (a
 /// sibling has no business with them, and holds no descriptors it does not need).
@@ -39,7 +42,7 @@ std::vector<int>& links_to_children() {
   return links;
 }
 
-enum class Call : std::uint8_t { send, remote_access, allocate, retire, note, end_job };
+enum class Call : std::uint8_t { send, send_handed, remote_access, allocate, retire, note, end_job };
 
 /// How often the parent looks at the stop word (on the RMA path, a remote read) and at whether
 /// the child still runs.
@@ -207,19 +210,66 @@ int python_exitcode(int status) {
 
 /// Does what the child asked; the answer to write, [answer][1][result] or [answer][0][message],
 /// except for a send, which the child does not wait for (an MPI failure there ends the job).
-std::optional<Bytes> answer(const Bytes& call, Bytes& note,
+}  // namespace
+
+/// The child's messages on their way. The parent sends them without blocking: a receiver slow
+/// to take one would otherwise hold the parent in MPI_Send, spinning on a core its children
+/// need and relaying nothing. Each keeps the bytes it sends alive until it completes.
+class RelayedSends {
+ public:
+  RelayedSends() = default;
+  RelayedSends(const RelayedSends&) = delete;
+  RelayedSends& operator=(const RelayedSends&) = delete;
+  ~RelayedSends() {
+    for (auto& send : pending_) MPI_Wait(&send.request, MPI_STATUS_IGNORE);
+  }
+  void start(int dest, int tag, std::span<const char> bytes, Bytes call, std::optional<Handoff> block) {
+    auto& send = pending_.emplace_back(Pending{MPI_REQUEST_NULL, std::move(call), std::move(block)});
+    check_mpi(MPI_Isend(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, dest, tag,
+                        Session::current().communicator(), &send.request),
+              "MPI_Isend");
+  }
+  /// Lets go of the sends that completed.
+  void progress() {
+    while (!pending_.empty()) {
+      int done = 0;
+      check_mpi(MPI_Test(&pending_.front().request, &done, MPI_STATUS_IGNORE), "MPI_Test");
+      if (!done) return;
+      pending_.pop_front();  // MPI delivers one sender's messages in order: the next finishes later
+    }
+  }
+
+ private:
+  struct Pending {
+    MPI_Request request;
+    Bytes call;                    // a plain send's bytes lie in the call
+    std::optional<Handoff> block;  // a handed-off one's in this block, retired when sent
+  };
+  std::deque<Pending> pending_;
+};
+
+namespace {
+
+std::optional<Bytes> answer(Bytes& call, Bytes& note, RelayedSends& sends,
                             const std::function<void(int, int, std::span<const char>)>& watch_sends,
                             const std::function<void(int, std::span<const char>)>& route_here) {
   Reader in(call);
   const auto kind = in.read<Call>();
-  if (kind == Call::send) {
+  if (kind == Call::send || kind == Call::send_handed) {
     const int dest = in.read<int>();
     const int tag = in.read<int>();
-    if (watch_sends) watch_sends(dest, tag, in.rest());
+    std::optional<Handoff> handed;
+    std::span<const char> bytes = in.rest();
+    try {
+      if (kind == Call::send_handed) bytes = handed.emplace(in.read<HandoffRef>()).bytes();
+    } catch (const MalformedMessage& e) {
+      end_job_on_malformed("child", Session::current().rank(), e);
+    }
+    if (watch_sends) watch_sends(dest, tag, bytes);
     if (dest == Session::current().rank()) {
-      route_here(tag, in.rest());  // MPI to itself could block on a large message: route it here
+      route_here(tag, bytes);  // MPI to itself could block on a large message: route it here
     } else {
-      send_bytes(Session::current().communicator(), dest, static_cast<Tag>(tag), in.rest());
+      sends.start(dest, tag, bytes, std::move(call), std::move(handed));
     }
     return std::nullopt;
   }
@@ -322,7 +372,8 @@ class SupervisedChild::Outbox {
   std::size_t written_ = 0;
 };
 
-SupervisedChild::SupervisedChild(const std::function<int()>& body) : outbox_(std::make_unique<Outbox>()) {
+SupervisedChild::SupervisedChild(const std::function<int()>& body)
+    : outbox_(std::make_unique<Outbox>()), sends_(std::make_unique<RelayedSends>()) {
   int link[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, link) != 0)
     throw std::system_error(errno, std::generic_category(), "mpp: socketpair for a child process");
@@ -396,7 +447,7 @@ bool SupervisedChild::answer_waiting_calls() {
       link_open_ = false;  // the child is leaving: its end closes at exit
       break;
     }
-    if (auto reply = answer(call, note_, watch_sends_, route_here_)) outbox_->add(*reply);
+    if (auto reply = answer(call, note_, *sends_, watch_sends_, route_here_)) outbox_->add(*reply);
     did = true;
   }
   return did;
@@ -408,7 +459,11 @@ pollfd SupervisedChild::link_watch() const {
 }
 
 bool SupervisedChild::serve_link(short revents) {
+  sends_->progress();
   if (!link_open_) return false;
+  // What waits for the child goes first: answering a call may block in MPI_Send for a while,
+  // and the child's next batch should run meanwhile.
+  if (!outbox_->flush(link_)) outbox_->clear();
   const bool did = revents != 0 && answer_waiting_calls();
   // A child that left cannot read what is still for it; what it wrote before leaving is
   // still read (and answered) until its end of the link reports closed.
@@ -416,7 +471,8 @@ bool SupervisedChild::serve_link(short revents) {
   return did;
 }
 
-void route_to_children(std::span<SupervisedChild* const> children, int source, int tag, std::span<const char> message) {
+SupervisedChild* route_to_children(std::span<SupervisedChild* const> children, int source, int tag,
+                                   std::span<const char> message) {
   const std::span<const char> whole[] = {message};
   if (tag == static_cast<int>(Tag::replies)) {
     std::uint64_t call = 0;
@@ -426,25 +482,28 @@ void route_to_children(std::span<SupervisedChild* const> children, int source, i
       end_job_on_malformed("reply", source, e);
     }
     const int pid = static_cast<int>(call >> 32);
-    for (auto* child : children)
-      if (child->pid() == pid) child->push(source, tag, whole);
-    return;
+    for (auto* child : children) {
+      if (child->pid() != pid) continue;
+      child->push(source, tag, whole);
+      return child;
+    }
+    return nullptr;
   }
   for (auto* child : children) child->push(source, tag, whole);
+  return nullptr;
 }
 
-bool relay_all(std::span<SupervisedChild* const> children, Backoff& backoff) {
+bool relay_all(std::span<SupervisedChild* const> children, std::chrono::nanoseconds longest) {
   std::vector<pollfd> watches;
   watches.reserve(children.size());
   for (const auto* child : children) watches.push_back(child->link_watch());
-  const auto pause = std::chrono::duration_cast<std::chrono::nanoseconds>(backoff.next_pause());
-  const timespec limit{static_cast<time_t>(pause.count() / 1'000'000'000),
-                       static_cast<long>(pause.count() % 1'000'000'000)};
+  longest = std::max(longest, std::chrono::nanoseconds(0));
+  const timespec limit{static_cast<time_t>(longest.count() / 1'000'000'000),
+                       static_cast<long>(longest.count() % 1'000'000'000)};
   const int ready = ::ppoll(watches.data(), watches.size(), &limit, nullptr);
-  if (ready <= 0 && pause.count() == 0) std::this_thread::yield();
+  if (ready <= 0 && longest.count() == 0) std::this_thread::yield();
   bool did = false;
   for (std::size_t i = 0; i < children.size(); ++i) did |= children[i]->serve_link(ready > 0 ? watches[i].revents : 0);
-  if (did) backoff.reset();
   return did;
 }
 
@@ -474,11 +533,26 @@ void SupervisedChild::signal(int number) {
 
 bool in_child() { return link_to_parent >= 0; }
 
+void relay_lend(std::optional<HandoffRef> block) { lent_block = block; }
+
 void relay_send(int dest, int tag, std::span<const char> bytes) {
-  Writer call = call_of(Call::send);
+  const bool big = bytes.size() >= handoff_threshold;
+  std::optional<HandoffRef> block;
+  if (big && lent_block && bytes.size() <= lent_block->size) {
+    block = std::exchange(lent_block, std::nullopt);
+    block->size = bytes.size();
+  } else if (std::optional<Handoff> allocated; big && (allocated = Handoff::allocate(bytes.size()))) {
+    block = allocated->release();
+  }
+  Writer call = call_of(block ? Call::send_handed : Call::send);
   call.write(dest);
   call.write(tag);
-  call.write_raw(bytes.data(), bytes.size());
+  if (block) {
+    std::ranges::copy(bytes, handed_bytes(*block).begin());
+    call.write(*block);  // the parent sends it and retires it
+  } else {
+    call.write_raw(bytes.data(), bytes.size());
+  }
   parent_link().tell(call);
 }
 

@@ -15,7 +15,9 @@
 
 #include "mpp/detail/backoff.hpp"
 #include "mpp/detail/child.hpp"
+#include "mpp/detail/handoff.hpp"
 #include "mpp/detail/protocol.hpp"
+#include "mpp/detail/requests.hpp"
 #include "mpp/detail/shared_block.hpp"
 #include "mpp/detail/worker.hpp"
 #include "mpp/session.hpp"
@@ -27,11 +29,16 @@ using Clock = std::chrono::steady_clock;
 
 /// How often running tasks are checked against the pool's task_timeout.
 constexpr auto timeout_look_interval = std::chrono::milliseconds(2);
+/// How often the rank looks for pipe messages to its children while none waits for a reply.
+/// Each look is an MPI probe, and an idle probe in an oversubscribed job yields the core
+/// (Open MPI's yield_when_idle): looking every round would take cores from the children.
+constexpr auto child_messages_interval = std::chrono::microseconds(200);
 
-/// Frames pushed to a task child: [u8 counted][batch]; the initializer is not counted against
-/// maxtasksperchild, as in Python.
+/// Frames pushed to a task child: [u8 form][batch], or [u8 form][HandoffRef tasks][HandoffRef
+/// results] for a batch handed off, with a block lent for its results (size 0: none). The
+/// initializer is not counted against maxtasksperchild, as in Python.
 constexpr std::uint8_t counted = 1;
-constexpr std::uint8_t not_counted = 0;
+constexpr std::uint8_t handed_off = 2;
 
 std::string describe_signal(int number) {
   const char* abbrev = ::sigabbrev_np(number);
@@ -63,9 +70,16 @@ int serve_in_child(RunningTask* shown, const Bytes* initializer, std::size_t bud
       continue;
     }
     Reader in(frame);
-    const bool counts = in.read<std::uint8_t>() == counted;
-    const std::size_t ran = run_batch(session.communicator(), in.rest(), session.rank(), session.host(), shown,
+    const auto form = in.read<std::uint8_t>();
+    const bool counts = (form & counted) != 0;
+    std::span<const char> batch = in.rest();
+    if (form & handed_off) {
+      batch = handed_bytes(in.read<HandoffRef>());
+      if (const auto results = in.read<HandoffRef>(); results.size > 0) relay_lend(results);
+    }
+    const std::size_t ran = run_batch(session.communicator(), batch, session.rank(), session.host(), shown,
                                       counts ? budget : std::numeric_limits<std::size_t>::max());
+    relay_lend(std::nullopt);
     if (counts) budget -= ran;
     if (budget == 0) {
       shown->retiring = 1;
@@ -76,29 +90,39 @@ int serve_in_child(RunningTask* shown, const Bytes* initializer, std::size_t bud
 
 }  // namespace
 
-/// A batch being run: its message, where each task lies in it and whether it is settled.
+/// A batch being run: its tasks, where each lies and whether it is settled.
 struct IsolatedTasks::Batch {
   struct Entry {
     std::span<const char> bytes;  // [TaskHeader][args]
     TaskHeader header;
     bool settled = false;
   };
-  Bytes message;
+  Bytes message;                   // as received
+  std::optional<Handoff> handed;   // a big batch's tasks, where its child reads them in place
+  std::optional<Handoff> results;  // lent to the child for them (results are often the size of arguments)
   IsolationHeader settings;
+  std::span<const char> all_tasks;
   std::vector<Entry> tasks;
   std::size_t unsettled = 0;
 
   explicit Batch(Bytes received) : message(std::move(received)) {
     Reader in(message);
     settings = in.read<IsolationHeader>();
-    const std::span<const char> all(message);
-    while (!in.empty()) {
-      const std::size_t at = all.size() - in.remaining();
-      const auto header = in.read<TaskHeader>();
-      in.take(header.args_size);
+    all_tasks = in.rest();
+    if (all_tasks.size() >= handoff_threshold && (handed = Handoff::allocate(all_tasks.size()))) {
+      std::ranges::copy(all_tasks, handed->bytes().begin());
+      all_tasks = handed->bytes();
+      message = Bytes();
+      results = Handoff::allocate(all_tasks.size());
+    }
+    Reader task_reader(all_tasks);
+    while (!task_reader.empty()) {
+      const std::size_t at = all_tasks.size() - task_reader.remaining();
+      const auto header = task_reader.read<TaskHeader>();
+      task_reader.take(header.args_size);
       if (!tasks.empty() && header.id != tasks.front().header.id + tasks.size())
         throw MalformedMessage("mpp: an isolated batch whose task ids are not consecutive");
-      tasks.push_back({all.subspan(at, all.size() - in.remaining() - at), header});
+      tasks.push_back({all_tasks.subspan(at, all_tasks.size() - task_reader.remaining() - at), header});
     }
     unsettled = tasks.size();
   }
@@ -122,13 +146,20 @@ struct IsolatedTasks::Batch {
       if (!tasks[i].settled) left.push_back(i);
     return left;
   }
-  /// Hands the unsettled tasks to `child` as one batch (the message's own bytes when none is
-  /// settled yet).
+  /// Hands the unsettled tasks to `child` as one batch: by reference while none is settled and
+  /// the batch was handed off, else as bytes.
   void give_to(SupervisedChild& child) const {
-    const std::uint8_t counts = settings.initializer ? not_counted : counted;
-    std::vector<std::span<const char>> parts{{reinterpret_cast<const char*>(&counts), 1}};
-    for (const auto& task : tasks)
-      if (!task.settled) parts.push_back(task.bytes);
+    std::uint8_t form = settings.initializer ? 0 : counted;
+    std::vector<std::span<const char>> parts{{reinterpret_cast<const char*>(&form), 1}};
+    static constexpr HandoffRef no_block{};
+    if (handed && unsettled == tasks.size()) {
+      form |= handed_off;
+      parts.emplace_back(reinterpret_cast<const char*>(&handed->ref()), sizeof(HandoffRef));
+      parts.emplace_back(reinterpret_cast<const char*>(results ? &results->ref() : &no_block), sizeof(HandoffRef));
+    } else {
+      for (const auto& task : tasks)
+        if (!task.settled) parts.push_back(task.bytes);
+    }
     child.push(0, static_cast<int>(Tag::isolated_tasks), parts);
   }
 };
@@ -139,6 +170,7 @@ struct IsolatedTasks::TaskChild {
   std::unique_ptr<SupervisedChild> process;
   std::deque<Batch> batches;               // given to it and not all settled, in the order given
   std::optional<std::uint64_t> timed_out;  // the task killed for running past the pool's timeout
+  std::size_t replies_awaited = 0;         // calls it sent the master and has no answer to yet
 
   TaskChild() {
     void* page = ::mmap(nullptr, sizeof(RunningTask), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -189,10 +221,7 @@ IsolatedTasks::PoolChildren& IsolatedTasks::pool_of(const Batch& batch) {
   auto& slot = pools_[batch.settings.lane];
   if (!slot) slot = std::make_unique<PoolChildren>();
   slot->settings = batch.settings;
-  if (batch.settings.initializer) {
-    const auto bytes = std::span<const char>(batch.message).subspan(sizeof(IsolationHeader));
-    slot->initializer = Bytes(bytes.begin(), bytes.end());
-  }
+  if (batch.settings.initializer) slot->initializer = Bytes(batch.all_tasks.begin(), batch.all_tasks.end());
   return *slot;
 }
 
@@ -232,8 +261,22 @@ void IsolatedTasks::restart(PoolChildren& pool, TaskChild& child) {
   const std::size_t budget =
       pool.settings.maxtasksperchild > 0 ? pool.settings.maxtasksperchild : std::numeric_limits<std::size_t>::max();
   child.process = std::make_unique<SupervisedChild>([=] { return serve_in_child(shown, initializer, budget); });
+  child.replies_awaited = 0;
   child.process->watch_sends([this, &child](int dest, int tag, std::span<const char> sent) {
-    if (dest == 0 && tag == static_cast<int>(Tag::results)) note_results(child, sent);
+    // Whatever went from the block lent for a batch's results, the block is the send's now
+    // (child.cpp retires it once sent).
+    for (auto& batch : child.batches)
+      if (batch.results && batch.results->bytes().data() == sent.data()) {
+        batch.results->release();
+        batch.results.reset();
+      }
+    if (dest != 0) return;
+    try {
+      if (tag == static_cast<int>(Tag::results)) note_results(child, sent);
+      if (tag == static_cast<int>(Tag::requests) && header_of<RequestHeader>(sent).wants_reply) ++child.replies_awaited;
+    } catch (const MalformedMessage& e) {
+      end_job_on_malformed("child", rank_, e);
+    }
   });
   // A pipe message to a task on this rank may be for a sibling: it goes round as if it came in.
   child.process->route_sends_here(
@@ -247,6 +290,28 @@ std::vector<SupervisedChild*> IsolatedTasks::processes() const {
     for (const auto& child : pool->children)
       if (child->process) all.push_back(child->process.get());
   return all;
+}
+
+bool IsolatedTasks::has_room() const {
+  for (const auto& [lane, pool] : pools_) {
+    std::size_t batches = 0;
+    for (const auto& child : pool->children) batches += child->batches.size();
+    if (batches > 0 && batches <= std::max<std::size_t>(1, pool->settings.children_here)) return true;
+  }
+  return false;
+}
+
+bool IsolatedTasks::awaits_replies() const {
+  for (const auto& [lane, pool] : pools_)
+    for (const auto& child : pool->children)
+      if (child->process && child->replies_awaited > 0) return true;
+  return false;
+}
+
+void IsolatedTasks::note_reply_to(const SupervisedChild& process) {
+  for (const auto& [lane, pool] : pools_)
+    for (const auto& child : pool->children)
+      if (child->process.get() == &process && child->replies_awaited > 0) --child->replies_awaited;
 }
 
 /// Marks the tasks whose results pass in a results message.
@@ -267,11 +332,22 @@ void IsolatedTasks::note_results(TaskChild& child, std::span<const char> message
 
 bool IsolatedTasks::tend(Backoff& backoff) {
   const auto all = processes();
-  bool did = collect_child_messages(
-      [&all](int source, int tag, Bytes& message) { route_to_children(all, source, tag, message); });
-  did |= relay_all(all, backoff);
+  bool did = false;
+  auto now = Clock::now();
+  const bool awaited = awaits_replies();
+  if (awaited || now >= next_collect_) {
+    next_collect_ = now + child_messages_interval;
+    did = collect_child_messages([&](int source, int tag, Bytes& message) {
+      if (SupervisedChild* answered = route_to_children(all, source, tag, message)) note_reply_to(*answered);
+    });
+  }
+  // While no reply is awaited and every pool has its batches queued, the children's calls are
+  // all the rank waits for here, and a call wakes it: it sleeps until the next look, leaving
+  // the cores to the children.
+  did |= relay_all(all, awaited || has_room() ? std::chrono::nanoseconds(backoff.next_pause())
+                                              : std::min(next_collect_, next_look_) - Clock::now());
 
-  const auto now = Clock::now();
+  now = Clock::now();
   const bool look = now >= next_look_;
   if (look) next_look_ = now + timeout_look_interval;
   for (auto& [lane, pool] : pools_) {

@@ -69,7 +69,10 @@ bool ProcessChildren::tend(Backoff& backoff) {
   const auto all = children();
   bool did = collect_child_messages(
       [&all](int source, int tag, Bytes& message) { route_to_children(all, source, tag, message); });
-  did |= relay_all(all, backoff);
+  if (relay_all(all, backoff.next_pause())) {
+    did = true;
+    backoff.reset();
+  }
 
   const auto now = std::chrono::steady_clock::now();
   const bool look_at_stops = now >= next_look_;

@@ -137,6 +137,20 @@ SharedSpace::~SharedSpace() {
 
 GlobalAddress SharedSpace::allocate(std::size_t bytes) {
   if (in_child()) return relay_allocate(bytes);  // the free list lives in the parent
+  if (const auto block = try_allocate(bytes)) return *block;
+  throw std::runtime_error("mpp: the shared memory of rank " + std::to_string(rank_) + " (" +
+                           std::to_string(my_bytes_ >> 20) +
+                           " MiB) is full; set MPP_SHARED_MB to give the master more (workers get 1/16 of it)");
+}
+
+std::optional<GlobalAddress> SharedSpace::try_allocate(std::size_t bytes) {
+  if (in_child()) {
+    try {
+      return relay_allocate(bytes);
+    } catch (const std::runtime_error&) {
+      return std::nullopt;  // the parent's allocate failed: its segment is full
+    }
+  }
   bytes = round_up(std::max<std::size_t>(bytes, 1), alignment);
   std::lock_guard lock(heap_mutex_);
   sweep_retired();
@@ -147,11 +161,15 @@ GlobalAddress SharedSpace::allocate(std::size_t bytes) {
     free_.erase(it);
     if (rest > 0) free_[offset + bytes] = rest;
     std::memset(my_base_ + offset, 0, bytes);
-    return {rank_, offset};
+    return GlobalAddress{rank_, offset};
   }
-  throw std::runtime_error("mpp: the shared memory of rank " + std::to_string(rank_) + " (" +
-                           std::to_string(my_bytes_ >> 20) +
-                           " MiB) is full; set MPP_SHARED_MB to give the master more (workers get 1/16 of it)");
+  return std::nullopt;
+}
+
+std::span<char> SharedSpace::own_memory(GlobalAddress at, std::size_t bytes) const {
+  if (at.rank != rank_ || at.offset > my_bytes_ || bytes > my_bytes_ - at.offset)
+    throw MalformedMessage("mpp: a message names memory outside this rank's shared segment");
+  return {my_base_ + at.offset, bytes};
 }
 
 void SharedSpace::retire(GlobalAddress block, std::size_t bytes) {

@@ -151,12 +151,17 @@ void serve(MPI_Comm comm, int rank, const std::string& host, std::chrono::micros
     // once (Engine::dispatch), so one of the two tends and the other has nothing to do.
     const auto look_again = Clock::now() + own_messages_interval;
     while (Clock::now() < look_again) {
-      if (!processes.empty())
+      if (!processes.empty()) {
         processes.tend(relay_backoff);
-      else if (!isolated.idle())
+      } else if (!isolated.idle()) {
         isolated.tend(relay_backoff);
-      else
+        // A pool's next batch is looked for every round while its children could run out.
+        if (isolated.has_room() &&
+            take(Tag::isolated_tasks, "isolated tasks", [&] { isolated.take(std::move(batch)); }))
+          relay_backoff.reset();
+      } else {
         break;
+      }
     }
   }
 }

@@ -129,9 +129,11 @@ class Pool {
   void terminate();
 
   /// mpp's default chunksize: ceil(items / (64 * workers)). Python uses 4 chunks per worker;
-  /// a chunk costs mpp only microseconds, so finer chunks buy load balance for free.
-  static std::size_t default_chunksize(std::size_t items, int workers) {
-    const std::size_t parts = 64 * static_cast<std::size_t>(workers);
+  /// a chunk costs mpp only microseconds, so finer chunks buy load balance for free. In an
+  /// isolated pool a chunk also crosses from the rank to its child process and back, each a
+  /// wake-up that takes tens of microseconds on a busy node: 16 chunks per process there.
+  static std::size_t default_chunksize(std::size_t items, int workers, bool isolated = false) {
+    const std::size_t parts = (isolated ? 16 : 64) * static_cast<std::size_t>(workers);
     return std::max<std::size_t>(1, (items + parts - 1) / parts);
   }
 
@@ -303,7 +305,8 @@ auto Pool::map_job(F f, Xs& xs, Options&&... options) {
     (take_option(std::forward<Options>(options)), ...);
 
     const auto items = static_cast<std::size_t>(std::ranges::distance(xs));
-    chunksize = chunksize == 0 ? default_chunksize(items, size()) : fitted_chunksize(items, chunksize);
+    chunksize = chunksize == 0 ? default_chunksize(items, size(), lane_->isolation.has_value())
+                               : fitted_chunksize(items, chunksize);
     const std::size_t chunks = (items + chunksize - 1) / chunksize;
     auto state = std::make_shared<detail::ResultState<Output>>();
     auto sink = std::make_shared<detail::MapSink<typename Types::Result>>(state, std::move(callbacks), items, chunks);

@@ -18,10 +18,13 @@
 #include <string>
 
 #include "mpp/detail/backoff.hpp"
+#include "mpp/detail/handoff.hpp"
 #include "mpp/detail/shared_space.hpp"
 #include "mpp/detail/wire.hpp"
 
 namespace mpp::detail {
+
+class RelayedSends;
 
 /// True inside a supervised child: MPI is off limits, calls go through the relay.
 bool in_child();
@@ -73,6 +76,7 @@ class SupervisedChild {
   int link_ = -1;
   bool link_open_ = true;
   std::unique_ptr<Outbox> outbox_;
+  std::unique_ptr<RelayedSends> sends_;  // the child's messages on their way
   Bytes note_;
   std::optional<ChildEnding> ended_;
   std::chrono::steady_clock::time_point next_look_;
@@ -86,18 +90,24 @@ bool collect_child_messages(const std::function<void(int, int, Bytes&)>& route);
 
 /// Hands a reply or pipe message that reached this rank to the children it may be for: a reply
 /// to the child whose pid is in its call number (none if that child is gone), a pipe message to
-/// every child (only the one holding its end keeps it).
-void route_to_children(std::span<SupervisedChild* const> children, int source, int tag, std::span<const char> message);
+/// every child (only the one holding its end keeps it). Returns the child a reply went to.
+SupervisedChild* route_to_children(std::span<SupervisedChild* const> children, int source, int tag,
+                                   std::span<const char> message);
 
 /// One round of relaying for several children of this rank: answers their calls, naps up to
-/// the backoff's pause while all are quiet. True if anything moved. Messages for them are
-/// the caller's to collect and route.
-bool relay_all(std::span<SupervisedChild* const> children, Backoff& backoff);
+/// `longest` while all are quiet (a call wakes it; zero: yields instead). True if anything
+/// moved. Messages for them are the caller's to collect and route.
+bool relay_all(std::span<SupervisedChild* const> children, std::chrono::nanoseconds longest);
 
 // What a child does instead of calling MPI; each waits for the parent's answer.
 
-/// MPI_Send of `bytes` to `dest` on the session's communicator.
+/// MPI_Send of `bytes` to `dest` on the session's communicator. A big message goes through the
+/// shared segment (detail/handoff.hpp): in the block lent by relay_lend when it fits there, else
+/// in one allocated for it (a round trip to the parent).
 void relay_send(int dest, int tag, std::span<const char> bytes);
+/// Lends the child a block of its parent's for the next big message it sends (none: takes the
+/// loan back); the parent retires it when it no longer needs what was sent from it.
+void relay_lend(std::optional<HandoffRef> block);
 /// A message from `source` with `tag` if one waits (see try_receive); its source rank.
 std::optional<int> relay_try_receive(int source, int tag, Bytes& into);
 /// Sleeps until the parent pushes a message to the child, or `longest` passes.

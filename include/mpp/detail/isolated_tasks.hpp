@@ -45,6 +45,9 @@ class IsolatedTasks {
   void end_lane(const Bytes& message);
   /// True while no task given to this rank is unsettled.
   bool idle() const { return unsettled_ == 0; }
+  /// Whether a pool running here has fewer batches than the master keeps in flight on the rank
+  /// (one per child and one waiting): another may be on its way, and should be taken at once.
+  bool has_room() const;
   /// One round for every child: relays (napping up to the backoff's pause while all are quiet),
   /// settles the tasks of children that ended and kills those past their pool's task_timeout.
   bool tend(Backoff& backoff);
@@ -65,14 +68,19 @@ class IsolatedTasks {
                      const std::string& message, std::uint64_t item_in_task = 0);
   /// Every child process running now, of every pool.
   std::vector<SupervisedChild*> processes() const;
+  /// Whether a child waits for the master's answer to a call (the rank then looks for replies
+  /// every round, else every child_messages_interval).
+  bool awaits_replies() const;
+  void note_reply_to(const SupervisedChild& process);
 
   MPI_Comm comm_;
   int rank_;
   std::string host_;
   std::unordered_map<std::uint32_t, std::unique_ptr<PoolChildren>> pools_;
-  std::set<std::uint32_t> ended_lanes_;              // terminated pools: batches still on their way are refused
-  std::size_t unsettled_ = 0;                        // tasks given to children and not answered yet, all pools
-  std::chrono::steady_clock::time_point next_look_;  // at running tasks' timeouts
+  std::set<std::uint32_t> ended_lanes_;                 // terminated pools: batches still on their way are refused
+  std::size_t unsettled_ = 0;                           // tasks given to children and not answered yet, all pools
+  std::chrono::steady_clock::time_point next_look_;     // at running tasks' timeouts
+  std::chrono::steady_clock::time_point next_collect_;  // for messages to the children
 };
 
 }  // namespace mpp::detail

@@ -18,6 +18,8 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <span>
 #include <type_traits>
 #include <vector>
 
@@ -92,6 +94,8 @@ class SharedSpace {
 
   /// `bytes` of zeroed memory in this rank's segment; throws when the segment is full.
   GlobalAddress allocate(std::size_t bytes);
+  /// The same, or nullopt when the segment has no room.
+  std::optional<GlobalAddress> try_allocate(std::size_t bytes);
   /// Frees a block of this rank once no other rank holds it (its first word counts holders).
   void retire(GlobalAddress block, std::size_t bytes);
 
@@ -111,6 +115,10 @@ class SharedSpace {
   void read(GlobalAddress at, T* out, std::size_t count);
   template <shared_word T>
   void write(GlobalAddress at, const T* in, std::size_t count);
+
+  /// `bytes` of this rank's own memory from `at`; throws MalformedMessage unless they all lie in
+  /// its segment (a block a message names is checked before it is touched).
+  std::span<char> own_memory(GlobalAddress at, std::size_t bytes) const;
 
   /// Whether this rank reaches `at` with CPU atomics (its own or a same-node segment).
   bool is_local(GlobalAddress at) const { return local(at) != nullptr; }
