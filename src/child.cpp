@@ -212,9 +212,9 @@ int python_exitcode(int status) {
 /// except for a send, which the child does not wait for (an MPI failure there ends the job).
 }  // namespace
 
-/// The child's messages on their way. The parent sends them without blocking: a receiver slow
-/// to take one would otherwise hold the parent in MPI_Send, spinning on a core its children
-/// need and relaying nothing. Each keeps the bytes it sends alive until it completes.
+/// The child's big messages on their way. The parent sends them without blocking: a receiver
+/// slow to take one would otherwise hold the parent in MPI_Send, spinning on a core its children
+/// need and relaying nothing. Each keeps its block until it completes.
 class RelayedSends {
  public:
   RelayedSends() = default;
@@ -223,8 +223,11 @@ class RelayedSends {
   ~RelayedSends() {
     for (auto& send : pending_) MPI_Wait(&send.request, MPI_STATUS_IGNORE);
   }
-  void start(int dest, int tag, std::span<const char> bytes, Bytes call, std::optional<Handoff> block) {
-    auto& send = pending_.emplace_back(Pending{MPI_REQUEST_NULL, std::move(call), std::move(block)});
+  /// Sends a handed-off block (retired once sent). Smaller messages go out eagerly with a
+  /// plain MPI_Send: a request each would only slow a stream of them.
+  void start(int dest, int tag, Handoff block) {
+    const auto bytes = block.bytes();
+    auto& send = pending_.emplace_back(Pending{MPI_REQUEST_NULL, std::move(block)});
     check_mpi(MPI_Isend(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, dest, tag,
                         Session::current().communicator(), &send.request),
               "MPI_Isend");
@@ -242,15 +245,14 @@ class RelayedSends {
  private:
   struct Pending {
     MPI_Request request;
-    Bytes call;                    // a plain send's bytes lie in the call
-    std::optional<Handoff> block;  // a handed-off one's in this block, retired when sent
+    Handoff block;
   };
   std::deque<Pending> pending_;
 };
 
 namespace {
 
-std::optional<Bytes> answer(Bytes& call, Bytes& note, RelayedSends& sends,
+std::optional<Bytes> answer(const Bytes& call, Bytes& note, RelayedSends& sends,
                             const std::function<void(int, int, std::span<const char>)>& watch_sends,
                             const std::function<void(int, std::span<const char>)>& route_here) {
   Reader in(call);
@@ -268,8 +270,10 @@ std::optional<Bytes> answer(Bytes& call, Bytes& note, RelayedSends& sends,
     if (watch_sends) watch_sends(dest, tag, bytes);
     if (dest == Session::current().rank()) {
       route_here(tag, bytes);  // MPI to itself could block on a large message: route it here
+    } else if (handed) {
+      sends.start(dest, tag, std::move(*handed));
     } else {
-      sends.start(dest, tag, bytes, std::move(call), std::move(handed));
+      send_bytes(Session::current().communicator(), dest, static_cast<Tag>(tag), bytes);
     }
     return std::nullopt;
   }
