@@ -220,9 +220,7 @@ class RelayedSends {
   RelayedSends() = default;
   RelayedSends(const RelayedSends&) = delete;
   RelayedSends& operator=(const RelayedSends&) = delete;
-  ~RelayedSends() {
-    for (auto& send : pending_) MPI_Wait(&send.request, MPI_STATUS_IGNORE);
-  }
+  ~RelayedSends() { finish(); }
   /// Sends a handed-off block (retired once sent). Smaller messages go out eagerly with a
   /// plain MPI_Send: a request each would only slow a stream of them.
   void start(int dest, int tag, Handoff block) {
@@ -231,6 +229,11 @@ class RelayedSends {
     check_mpi(MPI_Isend(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, dest, tag,
                         Session::current().communicator(), &send.request),
               "MPI_Isend");
+  }
+  /// Waits for every send to complete.
+  void finish() {
+    for (auto& send : pending_) check_mpi(MPI_Wait(&send.request, MPI_STATUS_IGNORE), "MPI_Wait");
+    pending_.clear();
   }
   /// Lets go of the sends that completed.
   void progress() {
@@ -521,8 +524,10 @@ std::optional<ChildEnding> SupervisedChild::ending(Look look) {
   int status = 0;
   const pid_t ended = ::waitpid(pid_, &status, block ? 0 : WNOHANG);
   if (ended == pid_) {
-    // What it sent just before leaving (a put, a pipe message, its note) still counts.
+    // What it sent just before leaving (a put, a pipe message, its note) still counts, and is
+    // on its way before its ending is told: the master may stop listening once it knows.
     answer_waiting_calls();
+    sends_->finish();
     link_open_ = false;
     ended_ = ChildEnding{python_exitcode(status), std::move(note_)};
     return ended_;

@@ -166,6 +166,10 @@ void report_starting_a_child(mpp::Queue<std::string> out) { out.put(try_to_start
 void meet_at(mpp::Barrier barrier, mpp::Queue<int> arrivals) { arrivals.put(static_cast<int>(barrier.wait(60s))); }
 
 void put_one(mpp::Queue<int> q) { q.put(1); }
+/// Puts `count` big items (80 KB each: handed to the parent through the shared segment) and ends.
+void put_big_items(mpp::Queue<std::vector<double>> q, int count) {
+  for (int i = 0; i < count; ++i) q.put(std::vector<double>(10000, i));
+}
 void get_one(mpp::Queue<int> q, mpp::Queue<int> got) { got.put(q.get(60s)); }
 
 /// Answers each message on its end of the pipe with the message doubled, until a 0.
@@ -561,4 +565,23 @@ TEST(Process, ProcessesAreMovable) {
   moved.start();
   moved.join();
   EXPECT_EQ(q.get(), 5);
+}
+
+TEST(Process, BigItemsAProcessPutsJustBeforeItEndsAllArrive) {
+  mpp::Queue<std::vector<double>> q;
+  std::vector<mpp::Process> processes;
+  for (int p = 0; p < 3; ++p) processes.emplace_back(mpp::Process(put_big_items, q, 20));
+  for (auto& p : processes) p.start();
+  for (auto& p : processes) {
+    p.join();
+    EXPECT_EQ(p.exitcode(), 0);
+  }
+  std::vector<int> seen(20, 0);
+  for (int i = 0; i < 60; ++i) {
+    const auto item = q.get(60s);
+    ASSERT_EQ(item.size(), 10000u);
+    ASSERT_TRUE(std::ranges::all_of(item, [&](double x) { return x == item.front(); }));
+    ++seen.at(static_cast<std::size_t>(item.front()));
+  }
+  EXPECT_EQ(seen, std::vector<int>(20, 3));
 }
