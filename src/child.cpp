@@ -241,7 +241,7 @@ class RelayedSends {
       int done = 0;
       check_mpi(MPI_Test(&pending_.front().request, &done, MPI_STATUS_IGNORE), "MPI_Test");
       if (!done) return;
-      pending_.pop_front();  // MPI delivers one sender's messages in order: the next finishes later
+      pending_.pop_front();  // tested in order: one done behind an unfinished one waits its turn
     }
   }
 
