@@ -134,9 +134,11 @@ void serve(MPI_Comm comm, int rank, const std::string& host, std::chrono::micros
     }
     return true;
   };
+  const auto take_isolated = [&] {
+    return take(Tag::isolated_tasks, "isolated tasks", [&] { isolated.take(std::move(batch)); });
+  };
   for (;;) {
-    if (take(Tag::tasks, "tasks", [&] { run_batch(comm, batch, rank, host); }) ||
-        take(Tag::isolated_tasks, "isolated tasks", [&] { isolated.take(std::move(batch)); }) ||
+    if (take(Tag::tasks, "tasks", [&] { run_batch(comm, batch, rank, host); }) || take_isolated() ||
         take(Tag::process, "process", [&] { processes.start(batch); })) {
       backoff.reset();
     } else if (take(Tag::lane_end, "pool end", [&] { isolated.end_lane(batch); })) {
@@ -156,9 +158,7 @@ void serve(MPI_Comm comm, int rank, const std::string& host, std::chrono::micros
       } else if (!isolated.idle()) {
         isolated.tend(relay_backoff);
         // A pool's next batch is looked for every round while its children could run out.
-        if (isolated.has_room() &&
-            take(Tag::isolated_tasks, "isolated tasks", [&] { isolated.take(std::move(batch)); }))
-          relay_backoff.reset();
+        if (isolated.has_room() && take_isolated()) relay_backoff.reset();
       } else {
         break;
       }
