@@ -1,11 +1,14 @@
 #include "mpp/detail/code_ref.hpp"
 
+#include <cxxabi.h>
 #include <elf.h>
 #include <link.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
@@ -14,16 +17,11 @@
 #include <string_view>
 #include <vector>
 
+#include "mpp/detail/fingerprint.hpp"
 #include "mpp/detail/malformed_message.hpp"
 
 namespace mpp::detail {
 namespace {
-
-std::uint64_t fnv1a(const void* data, std::size_t size, std::uint64_t hash = 1469598103934665603ull) {
-  const auto* p = static_cast<const unsigned char*>(data);
-  for (std::size_t i = 0; i < size; ++i) hash = (hash ^ p[i]) * 1099511628211ull;
-  return hash;
-}
 
 /// One loaded segment of a module.
 struct Module {
@@ -143,6 +141,12 @@ std::uint64_t executable_fingerprint() {
       },
       &hash);
   return hash;
+}
+
+std::string demangled(const char* name) {
+  int status = 0;
+  std::unique_ptr<char, decltype(&std::free)> out(abi::__cxa_demangle(name, nullptr, nullptr, &status), &std::free);
+  return status == 0 && out ? std::string(out.get()) : std::string(name);
 }
 
 }  // namespace mpp::detail

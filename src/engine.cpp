@@ -312,6 +312,7 @@ std::vector<Task> Engine::take_batch(int rank, int load) {
     const int width = lane.width_on(rank);
     if (width == 0 || load > width) continue;
     if (load == width && !worth_prefetching(lane, workers_[rank], Clock::now())) continue;
+    if (lane.pending.front().avoid_rank == rank && lane.ranks.size() > 1) continue;
     if (lane.pending.front().whole_batch || !lane.tiny_tasks()) {
       batch.push_back(std::move(lane.pending.front()));
       lane.pending.pop_front();

@@ -1,9 +1,13 @@
 #include "mpp/pool.hpp"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <stdexcept>
 #include <string>
 
+#include "mpp/detail/settings.hpp"
+#include "mpp/detail/wall_time.hpp"
 #include "mpp/process_info.hpp"
 
 namespace mpp {
@@ -84,6 +88,63 @@ void Pool::require_running(const char* method) const {
   if (state_ != State::running)
     throw UsageError(std::string("mpp: Pool::") + method +
                      " after close() or terminate(): the pool no longer accepts tasks; create a new Pool");
+}
+
+std::unique_ptr<detail::MapRun> Pool::plan_long_run(const LongRunOptions& options, std::size_t items,
+                                                    std::size_t chunksize, const detail::JournalIdentity& identity) {
+  const bool progress = options.progress || detail::env_flag("MPP_PROGRESS");
+  if (!options.journal && options.retries == 0 && !progress) return nullptr;
+  std::unique_ptr<detail::JournalFile> journal;
+  if (options.journal) {
+    journal = std::make_unique<detail::JournalFile>(options.journal->path, identity, chunksize,
+                                                    options.journal->commit_interval);
+    chunksize = journal->chunksize();
+  }
+  return std::make_unique<detail::MapRun>(items, chunksize, std::move(journal), options.retries);
+}
+
+void Pool::submit_map(std::vector<detail::Task> tasks, const std::shared_ptr<detail::TaskSink>& sink,
+                      detail::MapRun* run, const LongRunOptions& options) {
+  if (!run) {
+    engine_->submit(lane_, std::move(tasks));
+    return;
+  }
+  std::vector<detail::Task> to_run;
+  std::vector<std::pair<std::uint64_t, const detail::JournalFile::Saved*>> replays;
+  std::size_t replayed_items = 0;
+  for (auto& task : tasks) {
+    if (const auto* saved = run->plan(task)) {
+      replays.emplace_back(task.first_index, saved);
+      replayed_items += saved->count;
+    } else {
+      to_run.push_back(std::move(task));
+    }
+  }
+  if (options.progress || detail::env_flag("MPP_PROGRESS")) {
+    auto interval = options.progress ? options.progress->plain_interval : std::chrono::seconds(0);
+    if (interval.count() == 0)
+      interval = std::chrono::seconds(detail::env_integer("MPP_PROGRESS_INTERVAL", 60, 1, 86400));
+    run->show_progress(detail::ProgressMeter(run->items(), replayed_items, stderr, isatty(STDERR_FILENO) == 1, interval,
+                                             detail::job_end_time()));
+  }
+  run->set_resubmit(
+      [engine = &*engine_, weak_lane = std::weak_ptr<detail::Lane>(lane_),
+       weak_sink = std::weak_ptr<detail::TaskSink>(sink)](detail::Bytes wire, std::uint64_t first, int avoid_rank) {
+        auto lane = weak_lane.lock();
+        auto owner = weak_sink.lock();
+        if (!lane || !owner) return false;
+        std::vector<detail::Task> retry(1);
+        retry[0] = detail::Task{std::move(wire), std::move(owner), nullptr, first, true, 0, std::nullopt, avoid_rank};
+        engine->submit(lane, std::move(retry));
+        return true;
+      });
+  // Nothing of this map runs yet, so its sink is ours alone while the journal answers.
+  for (const auto& [first, saved] : replays) {
+    detail::Reader results(saved->results);
+    sink->deliver(first, results);
+  }
+  if (run->journal()) run->journal()->forget_saved();
+  engine_->submit(lane_, std::move(to_run));
 }
 
 void Pool::run_initializers(std::vector<AsyncResult<void>> results) {

@@ -25,12 +25,6 @@ constexpr auto slow_task = std::chrono::microseconds(50);
 // While a rank relays for its children, how often it looks for its own messages.
 constexpr auto own_messages_interval = std::chrono::microseconds(200);
 
-std::string demangle(const char* name) {
-  int status = 0;
-  std::unique_ptr<char, decltype(&std::free)> out(abi::__cxa_demangle(name, nullptr, nullptr, &status), &std::free);
-  return status == 0 && out ? std::string(out.get()) : std::string(name);
-}
-
 void send_results(MPI_Comm comm, Writer& out) {
   send_bytes(comm, 0, Tag::results, out.bytes());
   out.bytes().clear();
@@ -104,11 +98,11 @@ ErrorReport describe_current_exception() {
   try {
     throw;
   } catch (const std::exception& e) {
-    report.type = demangle(typeid(e).name());
+    report.type = demangled(typeid(e).name());
     report.message = e.what();
   } catch (...) {
     const std::type_info* type = abi::__cxa_current_exception_type();
-    report.type = type ? demangle(type->name()) : "unknown";
+    report.type = type ? demangled(type->name()) : "unknown";
     report.message = "(an exception not derived from std::exception)";
   }
   return report;

@@ -18,16 +18,20 @@
 #include <ranges>
 #include <stdexcept>
 #include <tuple>
+#include <typeinfo>
 #include <utility>
 #include <vector>
 
 #include "mpp/async_result.hpp"
 #include "mpp/callbacks.hpp"
 #include "mpp/detail/engine.hpp"
+#include "mpp/detail/fingerprint.hpp"
+#include "mpp/detail/map_run.hpp"
 #include "mpp/detail/map_sink.hpp"
 #include "mpp/detail/shipping.hpp"
 #include "mpp/errors.hpp"
 #include "mpp/imap.hpp"
+#include "mpp/map_options.hpp"
 #include "mpp/session.hpp"
 
 namespace mpp {
@@ -87,18 +91,20 @@ class Pool {
   template <class F, class... Args>
   auto apply_async(F f, Args&&... args);
 
-  /// [f(x) for x in xs], in order. chunksize 0 picks one (see default_chunksize).
-  template <class F, std::ranges::input_range Xs>
-  auto map(F f, Xs&& xs, std::size_t chunksize = 0) {
-    return map_job<false>(f, xs, chunksize).take();
+  /// [f(x) for x in xs], in order. Options: a chunksize (0 or none picks one, see
+  /// default_chunksize) and the long-run options of mpp/map_options.hpp: mpp::journal(path),
+  /// mpp::retries(n), mpp::progress().
+  template <class F, std::ranges::input_range Xs, class... Options>
+  auto map(F f, Xs&& xs, Options&&... options) {
+    return map_job<false>(f, xs, std::forward<Options>(options)...).take();
   }
-  /// [f(*args) for args in tuples], in order.
-  template <class F, std::ranges::input_range Xs>
-  auto starmap(F f, Xs&& tuples, std::size_t chunksize = 0) {
-    return map_job<true>(f, tuples, chunksize).take();
+  /// [f(*args) for args in tuples], in order; options as map's.
+  template <class F, std::ranges::input_range Xs, class... Options>
+  auto starmap(F f, Xs&& tuples, Options&&... options) {
+    return map_job<true>(f, tuples, std::forward<Options>(options)...).take();
   }
 
-  /// map without waiting; options: a chunksize, mpp::callback(...), mpp::error_callback(...).
+  /// map without waiting; options: map's, mpp::callback(...) and mpp::error_callback(...).
   template <class F, std::ranges::input_range Xs, class... Options>
   auto map_async(F f, Xs&& xs, Options&&... options) {
     return map_job<false>(f, xs, std::forward<Options>(options)...).async_result();
@@ -177,6 +183,31 @@ class Pool {
 
   template <bool Star, class F, class Xs, class... Options>
   auto map_job(F f, Xs& xs, Options&&... options);
+
+  /// A map's long-run options (mpp/map_options.hpp), as given.
+  struct LongRunOptions {
+    std::optional<Journal> journal;
+    int retries = 0;
+    std::optional<Progress> progress;
+    void set(Journal option) { journal = std::move(option); }
+    void set(Retries option) { retries = option.count; }
+    void set(Progress option) { progress = option; }
+  };
+  /// What a journal records about the map's function: its code and its types.
+  template <class F, class Item, class Result>
+  static detail::JournalIdentity journal_identity(F f, std::size_t items) {
+    const detail::CodeRef code = detail::function_ref(f);
+    std::string types = std::string(typeid(F).name()) + '|' + typeid(Item).name() + '|' + typeid(Result).name();
+    std::uint64_t key = detail::fnv1a(types.data(), types.size());
+    key = detail::fnv1a(&code, sizeof code, key);
+    return {items, key, detail::demangled(typeid(F).name())};
+  }
+  /// The map's MapRun if any option (or MPP_PROGRESS=1) asks for one; opens its journal.
+  std::unique_ptr<detail::MapRun> plan_long_run(const LongRunOptions& options, std::size_t items, std::size_t chunksize,
+                                                const detail::JournalIdentity& identity);
+  /// Submits the chunks, except those the journal answers: those are delivered at once.
+  void submit_map(std::vector<detail::Task> tasks, const std::shared_ptr<detail::TaskSink>& sink, detail::MapRun* run,
+                  const LongRunOptions& options);
 
   template <class F, class Xs>
   auto imap_job(F f, Xs& xs, std::size_t chunksize, bool ordered);
@@ -286,18 +317,22 @@ auto Pool::map_job(F f, Xs& xs, Options&&... options) {
     Types::check();
     using Item = typename Types::Item;
     using Output = detail::map_output_t<typename Types::Result>;
-    static_assert(
-        ((std::integral<std::remove_cvref_t<Options>> || detail::is_callback_option_v<Options>)&&...),
-        "mpp: map_async/starmap_async options are a chunksize, mpp::callback(...) and mpp::error_callback(...)");
+    static_assert(((std::integral<std::remove_cvref_t<Options>> || detail::is_callback_option_v<Options> ||
+                    detail::is_long_run_option_v<Options>)&&...),
+                  "mpp: map options are a chunksize, mpp::journal(...), mpp::retries(...), mpp::progress(), and "
+                  "for map_async/starmap_async mpp::callback(...) and mpp::error_callback(...)");
     require_running(Star ? "starmap" : "map");
 
     std::size_t chunksize = 0;
     detail::Callbacks<Output> callbacks;
+    LongRunOptions long_run;
     auto take_option = [&]<class Option>(Option&& option) {
       if constexpr (std::integral<std::remove_cvref_t<Option>>) {
         if (std::cmp_less(option, 0))
           throw std::invalid_argument("mpp: map chunksize must be 1 or more (0 chooses one)");
         chunksize = static_cast<std::size_t>(option);
+      } else if constexpr (detail::is_long_run_option_v<Option>) {
+        long_run.set(std::forward<Option>(option));
       } else {
         callbacks.set(std::forward<Option>(option));
       }
@@ -307,13 +342,18 @@ auto Pool::map_job(F f, Xs& xs, Options&&... options) {
     const auto items = static_cast<std::size_t>(std::ranges::distance(xs));
     chunksize = chunksize == 0 ? default_chunksize(items, size(), lane_->isolation.has_value())
                                : fitted_chunksize(items, chunksize);
+    auto run = plan_long_run(long_run, items, chunksize, journal_identity<F, Item, typename Types::Result>(f, items));
+    if (run) chunksize = run->chunksize();  // a journal keeps the chunks it was written with
     const std::size_t chunks = (items + chunksize - 1) / chunksize;
     auto state = std::make_shared<detail::ResultState<Output>>();
-    auto sink = std::make_shared<detail::MapSink<typename Types::Result>>(state, std::move(callbacks), items, chunks);
+    auto* planned = run.get();
+    auto sink = std::make_shared<detail::MapSink<typename Types::Result>>(state, std::move(callbacks), items, chunks,
+                                                                          std::move(run));
     if (items == 0) {
       sink->finish_empty();
     } else {
-      engine_->submit(lane_, make_chunks<Item, &detail::invoke_map<F, Item, Star>>(f, xs, items, chunksize, sink));
+      submit_map(make_chunks<Item, &detail::invoke_map<F, Item, Star>>(f, xs, items, chunksize, sink), sink, planned,
+                 long_run);
     }
     return MapJob<Output>{std::move(state), &*engine_};
   }

@@ -6,6 +6,7 @@
 // same everywhere: that pair is what travels. Modules are named by a hash of their path
 // (the main program's is the empty path), so shared libraries work too.
 #include <cstdint>
+#include <string>
 
 namespace mpp::detail {
 
@@ -29,5 +30,8 @@ const void* code_address(Fn* function) {
 /// A fingerprint of the main executable (its load layout and build id): equal on every rank
 /// exactly when every rank runs the same binary.
 std::uint64_t executable_fingerprint();
+
+/// A type's readable name from its typeid name ("std::invalid_argument").
+std::string demangled(const char* name);
 
 }  // namespace mpp::detail

@@ -53,6 +53,7 @@ struct Task {
   bool whole_batch = false;             // a map chunk: already sized, so sent on its own
   int target_rank = 0;                  // nonzero: only this worker (pool initializers)
   std::optional<ProcessStart> process;  // a Process: sent as Tag::process
+  int avoid_rank = 0;                   // nonzero: a retry, kept off the worker it failed on
 };
 
 /// The workers one Pool uses and its queued tasks.

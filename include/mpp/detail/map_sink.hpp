@@ -1,12 +1,15 @@
 #pragma once
 // The sink of a map/starmap job: chunk results land straight in their slots of the output;
 // the job completes when every chunk has answered, with the first error if any (as Python).
+// A MapRun, when the map's options ask for one, journals chunks, counts progress and sends
+// failed chunks again.
 #include <memory>
 #include <optional>
 #include <type_traits>
 #include <vector>
 
 #include "mpp/async_result.hpp"
+#include "mpp/detail/map_run.hpp"
 
 namespace mpp::detail {
 
@@ -19,8 +22,8 @@ class MapSink final : public TaskSink {
   using Output = map_output_t<R>;
 
   MapSink(std::shared_ptr<ResultState<Output>> state, Callbacks<Output> callbacks, std::size_t items,
-          std::size_t chunks)
-      : state_(std::move(state)), callbacks_(std::move(callbacks)), chunks_left_(chunks) {
+          std::size_t chunks, std::unique_ptr<MapRun> run = nullptr)
+      : state_(std::move(state)), callbacks_(std::move(callbacks)), chunks_left_(chunks), run_(std::move(run)) {
     if constexpr (!std::is_void_v<R>) output_.resize(items);
   }
 
@@ -31,6 +34,8 @@ class MapSink final : public TaskSink {
   }
 
   void deliver(std::uint64_t first, Reader& results) override {
+    const auto bytes = results.rest();
+    bool intact = true;
     if (!error_) {
       try {
         if constexpr (std::is_void_v<R>) {
@@ -45,16 +50,24 @@ class MapSink final : public TaskSink {
         }
       } catch (...) {
         error_ = std::current_exception();
+        intact = false;
       }
+    }
+    // Chunks that arrive after another failed are still journaled, for the rerun.
+    if (run_ && intact) noting_errors([&] { run_->delivered(first, bytes); });
+    chunk_done();
+  }
+  void fail(std::uint64_t first, const RemoteError& remote) override {
+    RemoteError error = remote;
+    if (run_ && run_->retry(first, error)) return;  // it runs again; this chunk is not done
+    if (!error_) {
+      error_ = std::make_exception_ptr(error);
+      remote_.emplace(error);
     }
     chunk_done();
   }
-  void fail(std::uint64_t, const RemoteError& remote) override {
-    if (!error_) {
-      error_ = std::make_exception_ptr(remote);
-      remote_.emplace(remote);
-    }
-    chunk_done();
+  void dispatched(std::uint64_t first, int rank) override {
+    if (run_) run_->dispatched(first, rank);
   }
   void cancel(std::uint64_t) override {
     if (!error_) error_ = terminated_error();
@@ -62,8 +75,18 @@ class MapSink final : public TaskSink {
   }
 
  private:
+  template <class Act>
+  void noting_errors(Act&& act) {
+    try {
+      act();
+    } catch (...) {
+      if (!error_) error_ = std::current_exception();
+    }
+  }
+
   void chunk_done() {
     if (--chunks_left_ > 0) return;
+    if (run_) noting_errors([this] { run_->finish(); });  // the journal on disk before anyone sees the result
     std::optional<stored_t<Output>> value;
     if (!error_) {
       if constexpr (std::is_void_v<R>) {
@@ -81,6 +104,7 @@ class MapSink final : public TaskSink {
   std::conditional_t<std::is_void_v<R>, std::monostate, std::vector<R>> output_;
   std::exception_ptr error_;
   std::optional<RemoteError> remote_;
+  std::unique_ptr<MapRun> run_;
 };
 
 }  // namespace mpp::detail

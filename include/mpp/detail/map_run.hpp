@@ -1,0 +1,65 @@
+#pragma once
+// What a map does besides computing its results, when asked by its options
+// (mpp/map_options.hpp): journal finished chunks, show progress, run failed chunks again.
+// Owned by the map's MapSink and called, like it, only under the engine's progress mutex.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "mpp/detail/journal_file.hpp"
+#include "mpp/detail/progress_meter.hpp"
+#include "mpp/errors.hpp"
+
+namespace mpp::detail {
+
+struct Task;
+
+class MapRun {
+ public:
+  /// Sends a chunk's task again, keeping it away from `avoid_rank` where the pool has others.
+  /// Returns false when it cannot (the pool is gone).
+  using Resubmit = std::function<bool(Bytes wire, std::uint64_t first, int avoid_rank)>;
+
+  MapRun(std::size_t items, std::size_t chunksize, std::unique_ptr<JournalFile> journal, int retries);
+
+  std::size_t items() const { return items_; }
+  std::size_t chunksize() const { return chunksize_; }
+  JournalFile* journal() const { return journal_.get(); }
+  /// Notes the chunk's task before it is submitted (its argument hash, and its bytes when
+  /// retries may need them); returns the journal's saved results for it, if any.
+  const JournalFile::Saved* plan(const Task& task);
+  void show_progress(std::optional<ProgressMeter> meter) { progress_ = std::move(meter); }
+  void set_resubmit(Resubmit resubmit) { resubmit_ = std::move(resubmit); }
+
+  void dispatched(std::uint64_t first, int rank);
+  /// A chunk's results arrived (from a worker, or replayed from the journal): journals new
+  /// ones and counts them.
+  void delivered(std::uint64_t first, std::span<const char> results);
+  /// A chunk failed: true if it was sent again; else `error` becomes the final one, listing
+  /// every attempt when there were several.
+  bool retry(std::uint64_t first, RemoteError& error);
+  /// The map is complete: every journal record on disk, the last progress line drawn.
+  void finish();
+
+ private:
+  struct Chunk {
+    std::uint64_t args_hash = 0;
+    Bytes wire;  // kept only when retries are allowed
+    int rank = 0;
+    bool replayed = false;  // answered by the journal
+    std::vector<RemoteError> failures;
+  };
+
+  std::size_t items_;
+  std::size_t chunksize_;
+  std::unique_ptr<JournalFile> journal_;
+  int retries_;
+  std::vector<Chunk> chunks_;
+  std::optional<ProgressMeter> progress_;
+  Resubmit resubmit_;
+};
+
+}  // namespace mpp::detail

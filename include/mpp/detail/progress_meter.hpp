@@ -1,0 +1,45 @@
+#pragma once
+// The progress display of one map (mpp::progress()): on a terminal a bar redrawn in place at
+// most five times a second; otherwise (a Slurm log) a plain line at most every `plain_interval`,
+// so logs do not fill with redraws. Items found in a journal count as done but not in the rate.
+#include <chrono>
+#include <cstddef>
+#include <cstdio>
+#include <optional>
+#include <string>
+
+namespace mpp::detail {
+
+class ProgressMeter {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  /// Writes to `out`; `terminal` picks the bar. `job_end`: when the allocation ends, if known
+  /// (the ETA passing it earns a warning).
+  ProgressMeter(std::size_t total, std::size_t already_done, std::FILE* out, bool terminal,
+                std::chrono::seconds plain_interval, std::optional<std::chrono::system_clock::time_point> job_end);
+
+  /// `items` more are done; redraws when due.
+  void add(std::size_t items);
+  /// The last line, with the totals.
+  void finish();
+
+  /// Text of one report (exposed for tests).
+  std::string line(Clock::time_point now) const;
+
+ private:
+  void draw(Clock::time_point now);
+
+  std::size_t total_;
+  std::size_t done_;
+  std::size_t resumed_;  // done before this run started
+  std::FILE* out_;
+  bool terminal_;
+  Clock::duration interval_;
+  std::optional<std::chrono::system_clock::time_point> job_end_;
+  Clock::time_point start_ = Clock::now();
+  Clock::time_point last_draw_;
+  bool warned_ = false;
+};
+
+}  // namespace mpp::detail
