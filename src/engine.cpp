@@ -9,6 +9,8 @@
 
 #include "mpp/detail/backoff.hpp"
 #include "mpp/detail/mpi_check.hpp"
+#include "mpp/detail/wall_time.hpp"
+#include "mpp/wall_time.hpp"
 
 namespace mpp::detail {
 namespace {
@@ -27,6 +29,10 @@ Engine::Engine(MPI_Comm comm, std::chrono::microseconds max_nap)
   int size = 0;
   check_mpi(MPI_Comm_size(comm_, &size), "MPI_Comm_size");
   workers_.resize(static_cast<std::size_t>(size));
+  if (const auto end = job_end_time())
+    job_end_ = Clock::now() + std::chrono::duration_cast<Clock::duration>(*end - std::chrono::system_clock::now());
+  wall_time_margin_ = wall_time_margin_setting();
+  watch_wind_down_signals(&pool_tasks_);
   progress_thread_ = std::thread([this] { run_progress_thread(); });
 }
 
@@ -37,6 +43,7 @@ Engine::~Engine() {
   }
   idle_cv_.notify_all();
   if (progress_thread_.joinable()) progress_thread_.join();
+  watch_wind_down_signals(nullptr);
 }
 
 std::shared_ptr<Lane> Engine::open_lane(int processes, std::optional<IsolationHeader> isolation) {
@@ -90,6 +97,7 @@ bool Engine::cancel_queued(const std::shared_ptr<Lane>& lane, const TaskSink* si
     --lane->unfinished;
   }
   --outstanding_;
+  if (!lane->solo) --pool_tasks_;
   dropped->cancel(first_index);
   notify_waiters();
   return true;
@@ -110,6 +118,7 @@ void Engine::submit(const std::shared_ptr<Lane>& lane, std::vector<Task> tasks) 
     }
   }
   outstanding_ += tasks.size();
+  if (!lane->solo) pool_tasks_ += tasks.size();
   ++submissions_;
   // A short nap ends soon by itself; waking the thread would only crowd the cores.
   if (progress_nap_us_ >= long_nap.count()) {
@@ -145,6 +154,7 @@ void Engine::terminate(const std::shared_ptr<Lane>& lane) {
     }
   }
   outstanding_ -= dropped;
+  if (!lane->solo) pool_tasks_ -= dropped;
   end_isolated_lane(*lane, true);
   for (auto& [sink, first] : cancelled) sink->cancel(first);
   notify_waiters();
@@ -285,6 +295,12 @@ void Engine::finish_task(Lane& lane, int rank, const ResultHeader& result) {
     const auto run_ns = static_cast<double>(result.run_ns);
     lane.typical_run_ns = lane.typical_run_ns < 0 ? run_ns : 0.8 * lane.typical_run_ns + 0.2 * run_ns;
   }
+  if (!lane.solo) {
+    --pool_running_;
+    --pool_tasks_;
+    if (static_cast<std::int64_t>(result.run_ns) > longest_run_ns_)
+      longest_run_ns_ = static_cast<std::int64_t>(result.run_ns);
+  }
   --outstanding_;
 }
 
@@ -303,7 +319,7 @@ std::vector<Task> Engine::take_batch(int rank, int load) {
     batch.push_back(std::move(targeted.front()));
     targeted.pop_front();
   }
-  if (!batch.empty()) return batch;
+  if (!batch.empty() || winding_down(Clock::now())) return batch;
   // Lanes that include this worker, taken in turn so no pool starves another.
   for (std::size_t k = 0; k < lanes_.size() && batch.empty(); ++k) {
     Lane& lane = *lanes_[(rotation_ + k) % lanes_.size()];
@@ -350,6 +366,7 @@ std::uint64_t Engine::launch(Task& task, int rank) {
   const std::uint64_t id = next_task_id_++;
   std::memcpy(task.wire.data(), &id, sizeof id);  // TaskHeader::id is the first field
   task.sink->dispatched(task.first_index, rank);
+  if (!task.lane->solo) ++pool_running_;
   in_flight_.emplace(id, InFlight{std::move(task.sink), std::move(task.lane), task.first_index, false});
   return id;
 }
@@ -434,12 +451,56 @@ bool Engine::wait_sleeping(const std::function<bool()>& done, std::optional<Cloc
   // The progress thread notifies after every delivery; the timeout is only a safety net.
   bool finished = false;
   while (!(finished = done())) {
+    if (stopped_by_wall_time()) {
+      --waiters_;
+      lock.unlock();
+      end_for_wall_time();
+    }
     const auto wake = Clock::now() + std::chrono::milliseconds(50);
     if (deadline && *deadline <= Clock::now()) break;
     wait_cv_.wait_until(lock, deadline ? std::min(wake, *deadline) : wake);
   }
   --waiters_;
   return finished;
+}
+
+bool Engine::winding_down(Clock::time_point now) const {
+  if (wind_down_signalled()) return true;
+  if (!job_end_) return false;
+  // Time for the longest task seen to run twice over, and for the journals and the exit.
+  const auto margin = wall_time_margin_.value_or(
+      std::chrono::duration_cast<std::chrono::seconds>(2 * std::chrono::nanoseconds(longest_run_ns_.load())) +
+      std::chrono::seconds(2));
+  return now + margin >= *job_end_;
+}
+
+bool Engine::stopped_by_wall_time() const {
+  return pool_tasks_ > 0 && pool_running_ == 0 && winding_down(Clock::now());
+}
+
+void Engine::end_for_wall_time() {
+  std::vector<std::string> reports;
+  {
+    std::lock_guard progress(progress_mutex_);  // sinks are touched only under it
+    std::vector<TaskSink*> sinks;
+    {
+      std::lock_guard lock(state_mutex_);
+      for (const auto& lane : lanes_)
+        for (const auto& task : lane->pending)
+          if (std::find(sinks.begin(), sinks.end(), task.sink.get()) == sinks.end()) sinks.push_back(task.sink.get());
+    }
+    for (TaskSink* sink : sinks) {
+      std::string report = sink->wall_time_report();
+      if (!report.empty()) reports.push_back(std::move(report));
+    }
+  }
+  const char* why =
+      wind_down_signalled() ? "the job was asked to stop (SIGUSR1/SIGTERM)" : "the job's time limit is near";
+  std::cerr << "mpp: wall time: " << why << "; the running tasks finished, no more start\n";
+  for (const auto& report : reports)
+    std::cerr << "mpp: wall time: " << report << "; resubmit the same job to continue\n";
+  std::cerr.flush();
+  end_session_and_exit(wall_time_exit_code);
 }
 
 void Engine::refuse_wait_in_callback() {

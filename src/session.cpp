@@ -19,6 +19,7 @@
 #include "mpp/detail/settings.hpp"
 #include "mpp/detail/shared_block.hpp"
 #include "mpp/detail/shared_space.hpp"
+#include "mpp/detail/wall_time.hpp"
 #include "mpp/detail/worker.hpp"
 #include "mpp/errors.hpp"
 #include "mpp/process.hpp"
@@ -138,6 +139,7 @@ Session::Session(int& argc, char**& argv) {
   owns_mpi_ = true;
   start(MPI_COMM_WORLD);
   if (!is_master()) {
+    detail::ignore_wind_down_signal();
     detail::serve(comm_, rank_, host_, idle_poll_interval());
     end();
     std::exit(0);
@@ -148,6 +150,7 @@ Session::Session(MPI_Comm comm) {
   std::set_terminate(abort_job);
   start(comm);
   if (!is_master()) {
+    detail::ignore_wind_down_signal();
     detail::serve(comm_, rank_, host_, idle_poll_interval());
     end();
   }
@@ -267,6 +270,15 @@ void Session::end() {
   current_session = nullptr;
   if (owns_mpi_) MPI_Finalize();
 }
+
+namespace detail {
+
+void end_session_and_exit(int status) {
+  if (Session* session = current_session.load()) session->end();
+  std::exit(status);
+}
+
+}  // namespace detail
 
 Session::~Session() {
   try {

@@ -1,5 +1,6 @@
 #include "mpp/detail/wall_time.hpp"
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -41,11 +42,43 @@ std::optional<SystemClock::time_point> find_job_end() {
   return std::nullopt;
 }
 
+std::atomic<const std::atomic<std::size_t>*> watched_pool_tasks{nullptr};
+volatile std::sig_atomic_t signalled = 0;
+
+extern "C" void on_wind_down_signal(int signal) {
+  const auto* pool_tasks = watched_pool_tasks.load();
+  if (signalled || !pool_tasks || pool_tasks->load() == 0) {
+    // Nothing to wind down, or asked twice: what the signal would do without mpp.
+    std::signal(signal, SIG_DFL);
+    std::raise(signal);
+    return;
+  }
+  signalled = 1;
+}
+
 }  // namespace
 
 std::optional<SystemClock::time_point> job_end_time() {
   static const auto end = find_job_end();
   return end;
 }
+
+std::optional<std::chrono::seconds> wall_time_margin_setting() {
+  if (!std::getenv("MPP_WALLTIME_MARGIN")) return std::nullopt;
+  return std::chrono::seconds(env_integer("MPP_WALLTIME_MARGIN", 0, 0, 86400 * 365));
+}
+
+void watch_wind_down_signals(const std::atomic<std::size_t>* pool_tasks) {
+  watched_pool_tasks = pool_tasks;
+  struct sigaction action {};
+  action.sa_handler = on_wind_down_signal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  for (int signal : {SIGUSR1, SIGTERM}) sigaction(signal, &action, nullptr);
+}
+
+bool wind_down_signalled() { return signalled != 0; }
+
+void ignore_wind_down_signal() { std::signal(SIGUSR1, SIG_IGN); }
 
 }  // namespace mpp::detail

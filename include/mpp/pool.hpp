@@ -344,10 +344,9 @@ auto Pool::map_job(F f, Xs& xs, Options&&... options) {
                                : fitted_chunksize(items, chunksize);
     auto run = plan_long_run(long_run, items, chunksize, journal_identity<F, Item, typename Types::Result>(f, items));
     if (run) chunksize = run->chunksize();  // a journal keeps the chunks it was written with
-    const std::size_t chunks = (items + chunksize - 1) / chunksize;
     auto state = std::make_shared<detail::ResultState<Output>>();
     auto* planned = run.get();
-    auto sink = std::make_shared<detail::MapSink<typename Types::Result>>(state, std::move(callbacks), items, chunks,
+    auto sink = std::make_shared<detail::MapSink<typename Types::Result>>(state, std::move(callbacks), items, chunksize,
                                                                           std::move(run));
     if (items == 0) {
       sink->finish_empty();

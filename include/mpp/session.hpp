@@ -23,6 +23,7 @@ namespace mpp {
 namespace detail {
 class Engine;
 class SharedSpace;
+[[noreturn]] void end_session_and_exit(int status);
 }  // namespace detail
 
 class Session {
@@ -61,6 +62,8 @@ class Session {
   detail::Engine& engine();
 
  private:
+  friend void detail::end_session_and_exit(int status);  // the wall time's stop
+
   void start(MPI_Comm comm);
   void describe_layout(bool verbose);
   std::chrono::microseconds idle_poll_interval() const;

@@ -18,6 +18,7 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -41,6 +42,9 @@ class TaskSink {
   virtual void cancel(std::uint64_t first_index) = 0;
   /// The task was sent to `rank` to run.
   virtual void dispatched(std::uint64_t /*first_index*/, int /*rank*/) {}
+  /// The job is stopped by the wall time: keep what it has (flush its journal) and say how far
+  /// it got, for the last words of the program; empty: nothing to say.
+  virtual std::string wall_time_report() { return {}; }
 };
 
 struct Lane;
@@ -138,6 +142,9 @@ class Engine {
   /// Wakes master threads sleeping in wait_until so they look at their condition again.
   void notify_waiters();
 
+  /// Whether pool tasks are held back for the wall time (mpp/wall_time.hpp).
+  bool winding_down(Clock::time_point now) const;
+
  private:
   struct WorkerSlot {
     int batches_in_flight = 0;
@@ -174,6 +181,9 @@ class Engine {
   void post(int rank, Tag tag, Bytes bytes);
   void finish_task(Lane& lane, int rank, const ResultHeader& result);
   void run_progress_thread();
+  /// Pool tasks are held back for the wall time and none runs any more: the program's end.
+  bool stopped_by_wall_time() const;
+  [[noreturn]] void end_for_wall_time();
   /// done() may act (take a queue item), so it is never called again once it returned true.
   bool wait_sleeping(const std::function<bool()>& done, std::optional<Clock::time_point> deadline);
   static void refuse_wait_in_callback();
@@ -193,6 +203,11 @@ class Engine {
   std::size_t rotation_ = 0;
 
   std::atomic<std::size_t> outstanding_{0};  // tasks queued or running, all lanes
+  std::atomic<std::size_t> pool_tasks_{0};   // of those, pool tasks (not Processes)
+  std::atomic<std::size_t> pool_running_{0};
+  std::atomic<std::int64_t> longest_run_ns_{0};           // of any pool task so far
+  std::optional<Clock::time_point> job_end_;              // when the batch job's allocation ends
+  std::optional<std::chrono::seconds> wall_time_margin_;  // MPP_WALLTIME_MARGIN, if set
 
   std::mutex wait_mutex_;
   std::condition_variable wait_cv_;
@@ -226,6 +241,7 @@ bool Engine::wait_until(Done&& done, std::optional<Clock::time_point> deadline) 
     while (Clock::now() < spin_end) {
       if (!try_progress()) std::this_thread::yield();
       if (done()) return true;
+      if (stopped_by_wall_time()) end_for_wall_time();
       if (deadline && Clock::now() >= *deadline) return false;
     }
   }

@@ -5,6 +5,7 @@
 // failed chunks again.
 #include <memory>
 #include <optional>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -22,8 +23,13 @@ class MapSink final : public TaskSink {
   using Output = map_output_t<R>;
 
   MapSink(std::shared_ptr<ResultState<Output>> state, Callbacks<Output> callbacks, std::size_t items,
-          std::size_t chunks, std::unique_ptr<MapRun> run = nullptr)
-      : state_(std::move(state)), callbacks_(std::move(callbacks)), chunks_left_(chunks), run_(std::move(run)) {
+          std::size_t chunksize, std::unique_ptr<MapRun> run = nullptr)
+      : state_(std::move(state)),
+        callbacks_(std::move(callbacks)),
+        items_(items),
+        chunksize_(chunksize),
+        chunks_left_((items + chunksize - 1) / chunksize),
+        run_(std::move(run)) {
     if constexpr (!std::is_void_v<R>) output_.resize(items);
   }
 
@@ -55,6 +61,7 @@ class MapSink final : public TaskSink {
     }
     // Chunks that arrive after another failed are still journaled, for the rerun.
     if (run_ && intact) noting_errors([&] { run_->delivered(first, bytes); });
+    items_done_ += std::min(chunksize_, items_ - first);
     chunk_done();
   }
   void fail(std::uint64_t first, const RemoteError& remote) override {
@@ -68,6 +75,14 @@ class MapSink final : public TaskSink {
   }
   void dispatched(std::uint64_t first, int rank) override {
     if (run_) run_->dispatched(first, rank);
+  }
+  std::string wall_time_report() override {
+    std::string report = "map: " + std::to_string(items_done_) + " of " + std::to_string(items_) + " items done";
+    if (run_ && run_->journal()) {
+      noting_errors([this] { run_->journal()->flush(); });
+      return report + ", journal " + run_->journal()->path();
+    }
+    return report + ", no journal: their results are lost; add mpp::journal(\"<file>\") to the map to keep them";
   }
   void cancel(std::uint64_t) override {
     if (!error_) error_ = terminated_error();
@@ -100,7 +115,10 @@ class MapSink final : public TaskSink {
 
   std::shared_ptr<ResultState<Output>> state_;
   Callbacks<Output> callbacks_;
+  std::size_t items_;
+  std::size_t chunksize_;
   std::size_t chunks_left_;
+  std::size_t items_done_ = 0;
   std::conditional_t<std::is_void_v<R>, std::monostate, std::vector<R>> output_;
   std::exception_ptr error_;
   std::optional<RemoteError> remote_;
