@@ -34,6 +34,7 @@ void ProgressMeter::add(std::size_t items) {
   done_ += items;
   const auto now = Clock::now();
   if (now - last_draw_ >= interval_ && done_ < total_) draw(now);
+  if (job_end_ && !warned_ && done_ < total_ && now - start_ >= std::chrono::seconds(5)) warn_if_late(now);
 }
 
 void ProgressMeter::finish() {
@@ -71,20 +72,21 @@ void ProgressMeter::draw(Clock::time_point now) {
   } else {
     std::fprintf(out_, "%s\n", text.c_str());
   }
-  if (job_end_ && !warned_ && done_ > resumed_ && done_ < total_) {
-    const double elapsed = std::chrono::duration<double>(now - start_).count();
-    const double eta = static_cast<double>(total_ - done_) * elapsed / static_cast<double>(done_ - resumed_);
-    const auto finish =
-        std::chrono::system_clock::now() +
-        std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::duration<double>(eta));
-    if (finish > *job_end_) {
-      warned_ = true;
-      std::fprintf(out_,
-                   "%smpp: warning: at this rate the map ends after the job's time limit; its journal lets a "
-                   "resubmitted job continue\n",
-                   terminal_ ? "\n" : "");
-    }
-  }
+  std::fflush(out_);
+}
+
+void ProgressMeter::warn_if_late(Clock::time_point now) {
+  if (done_ <= resumed_) return;
+  const double elapsed = std::chrono::duration<double>(now - start_).count();
+  const double eta = static_cast<double>(total_ - done_) * elapsed / static_cast<double>(done_ - resumed_);
+  const auto finish = std::chrono::system_clock::now() +
+                      std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::duration<double>(eta));
+  if (finish <= *job_end_) return;
+  warned_ = true;
+  std::fprintf(out_,
+               "%smpp: warning: at this rate the map ends after the job's time limit (ETA %s); with a journal a "
+               "resubmitted job continues where this one stops\n",
+               terminal_ ? "\n" : "", clock_text(eta).c_str());
   std::fflush(out_);
 }
 

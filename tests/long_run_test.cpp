@@ -322,4 +322,21 @@ TEST(ProgressMeter, TheEtaComesFromTheMeasuredRate) {
   EXPECT_NE(text.find("25/100 items (25%), 2.5 items/s, elapsed 0:00:10, ETA 0:00:30"), std::string::npos) << text;
 }
 
+TEST(ProgressMeter, WarnsOnceWhenTheRateEndsTheMapAfterTheJobsEnd) {
+  std::FILE* out = std::tmpfile();
+  mpp::detail::ProgressMeter meter(1000, 0, out, false, std::chrono::seconds(3600),
+                                   std::chrono::system_clock::now() + std::chrono::seconds(60));
+  meter.add(1);
+  std::this_thread::sleep_for(5100ms);  // the rate is judged after five seconds: 2 items in 5 s, 1000 need 40 min
+  meter.add(1);
+  meter.add(1);
+  std::rewind(out);
+  std::string said;
+  for (char text[256]; std::fgets(text, sizeof text, out);) said += text;
+  std::fclose(out);
+  const auto first = said.find("ends after the job's time limit");
+  EXPECT_NE(first, std::string::npos) << said;
+  EXPECT_EQ(said.find("ends after the job's time limit", first + 1), std::string::npos) << "warned twice: " << said;
+}
+
 }  // namespace

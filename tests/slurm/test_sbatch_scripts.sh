@@ -97,5 +97,41 @@ check failure.rank_dies.srun failed 240 "Signal: Aborted" "monte_carlo_pi failed
 check failure.rank_dies.mpirun failed 240 "Signal: Aborted" "monte_carlo_pi failed with status" \
   -- --export=ALL,MPP_LAUNCHER=mpirun slurm/pool_node.sbatch "${pi[@]}" --kill-worker
 
-echo "$((10 - failures)) passed, $failures failed"
+# The resumable sweep with a 1-minute limit and about 3 minutes of work (288 tasks of 2 s on 3
+# workers): each allocation stops itself before its limit and resubmits the script; the chain
+# ends COMPLETED, no job of it TIMEOUT, with a CSV identical to an unlimited run's.
+check_resumable_sweep() {
+  local dir=$out/sweep start=$SECONDS problems=()
+  mkdir -p "$dir"
+  tools/mpprun -np 5 build/jobs/resumable_sweep 24 1 "$dir/reference.journal" "$dir/reference.csv" >"$dir/reference.out" 2>&1 ||
+    problems+=("the reference run failed")
+  local id states=() jobs=0
+  id=$(sbatch --parsable --time=1 --ntasks=4 -o "$out/sweep.out" slurm/sweep_resumable.sbatch 24 2000 \
+    "$dir/sweep.journal" "$dir/sweep.csv" 2>"$out/sweep.err")
+  while [[ -n $id && $((SECONDS - start)) -lt 900 ]]; do
+    jobs=$((jobs + 1))
+    local state=
+    while [[ $((SECONDS - start)) -lt 900 ]]; do
+      state=$(scontrol show job "$id" 2>/dev/null | grep -o 'JobState=[A-Z_]*' | head -1 | cut -d= -f2)
+      [[ $state =~ ^(PENDING|RUNNING|CONFIGURING|COMPLETING|)$ ]] || break
+      sleep 2
+    done
+    states+=("$id:$state")
+    id=$(grep -o "resubmitted as job [0-9]*" "$out/sweep.out" 2>/dev/null | sed -n "${jobs}p" | awk '{print $4}')
+  done
+  [[ ${#states[@]} -ge 2 ]] || problems+=("it ran in ${#states[@]} allocation(s), not several")
+  for s in "${states[@]}"; do [[ $s == *:COMPLETED ]] || problems+=("job $s"); done
+  cmp -s "$dir/sweep.csv" "$dir/reference.csv" || problems+=("its CSV differs from an unlimited run's")
+  grep -q "stopped for the wall time; resubmitted" "$out/sweep.out" || problems+=("no resubmission reported")
+  if [[ ${#problems[@]} -eq 0 ]]; then
+    echo "ok   sweep_resumable (${#states[@]} allocations: ${states[*]}, $((SECONDS - start))s)"
+  else
+    echo "FAIL sweep_resumable: ${problems[*]}"
+    cat "$out/sweep.out" "$out/sweep.err" "$dir/reference.out" 2>/dev/null | sed 's/^/     | /' | tail -40
+    failures=$((failures + 1))
+  fi
+}
+check_resumable_sweep
+
+echo "$((11 - failures)) passed, $failures failed"
 [[ $failures -eq 0 ]]

@@ -29,6 +29,8 @@ class ProgressMeter {
 
  private:
   void draw(Clock::time_point now);
+  /// Once: a warning when the measured rate finishes the map after the job's end.
+  void warn_if_late(Clock::time_point now);
 
   std::size_t total_;
   std::size_t done_;
