@@ -150,7 +150,6 @@ Session::Session(MPI_Comm comm) {
   std::set_terminate(abort_job);
   start(comm);
   if (!is_master()) {
-    detail::ignore_wind_down_signal();
     detail::serve(comm_, rank_, host_, idle_poll_interval());
     end();
   }

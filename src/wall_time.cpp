@@ -74,7 +74,12 @@ void watch_wind_down_signals(const std::atomic<std::size_t>* pool_tasks) {
   action.sa_handler = on_wind_down_signal;
   sigemptyset(&action.sa_mask);
   action.sa_flags = SA_RESTART;
-  for (int signal : {SIGUSR1, SIGTERM}) sigaction(signal, &action, nullptr);
+  for (int signal : {SIGUSR1, SIGTERM}) {
+    struct sigaction current {};
+    sigaction(signal, nullptr, &current);
+    // A program (or the MPI code embedding mpp) that handles the signal itself keeps it.
+    if (current.sa_handler == SIG_DFL || current.sa_handler == on_wind_down_signal) sigaction(signal, &action, nullptr);
+  }
 }
 
 bool wind_down_signalled() { return signalled != 0; }

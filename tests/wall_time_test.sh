@@ -12,7 +12,8 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 fail() { echo "wall_time_test: $*"; for f in *.out; do echo "--- $f"; cat "$f"; done; exit 1; }
-run() { timeout --kill-after=10 120 "$@" -np "$np" "$sweep" 2 300 "$journal" "$csv"; }
+seeds=2 # 24 tasks of 0.3 s
+run() { timeout --kill-after=10 120 "$@" -np "$np" "$sweep" "$seeds" 300 "$journal" "$csv"; }
 
 journal=stopped.journal csv=stopped.csv
 run "$@" >signal.out 2>&1 &
@@ -39,7 +40,7 @@ journal=whole.journal csv=whole.csv
 run "$@" >whole.out 2>&1 || fail "the unstopped run failed"
 cmp stopped.csv whole.csv || fail "a stopped and resumed sweep differs from an unstopped one"
 
-journal=deadline.journal csv=deadline.csv
+journal=deadline.journal csv=deadline.csv seeds=8 # 96 tasks: at least 7 s at 4 workers, beyond the end
 start=$(date +%s)
 MPP_JOB_END_TIME=$((start + 5)) run "$@" >deadline.out 2>&1
 status=$?

@@ -12,8 +12,9 @@
 //
 // Signals: `#SBATCH --signal=USR1@300` signals the job's steps (srun-launched ranks), and
 // `--signal=B:USR1@300` only the batch shell, which must pass it on (slurm/mpp-launch does, to
-// mpirun, which forwards SIGUSR1 to the ranks). Worker ranks ignore SIGUSR1. With no pool task
-// queued or running a signal keeps its usual effect (the program ends).
+// mpirun, which forwards SIGUSR1 to the ranks). Worker ranks ignore SIGUSR1 (in an embedding
+// MPI code, its own ranks' handling stands). With no pool task queued or running a signal keeps
+// its usual effect (the program ends), and so does a signal the program handles itself.
 namespace mpp {
 
 /// EX_TEMPFAIL: "try again later" — the job stopped for its wall time with work left.

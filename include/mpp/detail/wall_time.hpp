@@ -17,11 +17,13 @@ std::optional<std::chrono::system_clock::time_point> job_end_time();
 std::optional<std::chrono::seconds> wall_time_margin_setting();
 
 /// Master: SIGUSR1 and SIGTERM ask for a wind-down while `*pool_tasks` (queued or running)
-/// is nonzero, and act as usual otherwise. `pool_tasks` must outlive the process's signals.
+/// is nonzero, and act as usual otherwise; a signal the program handles itself is left alone.
+/// Null: no wind-down any more (the engine is gone).
 void watch_wind_down_signals(const std::atomic<std::size_t>* pool_tasks);
 /// Whether such a signal arrived.
 bool wind_down_signalled();
-/// Workers: SIGUSR1, which mpirun forwards to every rank, is the master's business.
+/// Workers of a standalone session: SIGUSR1, which mpirun forwards to every rank, is the
+/// master's business. (An embedding MPI code decides for its own ranks.)
 void ignore_wind_down_signal();
 
 /// Ends the session (workers sent home, MPI finalized) and the process with `status`.
