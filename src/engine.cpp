@@ -319,7 +319,7 @@ std::vector<Task> Engine::take_batch(int rank, int load) {
     batch.push_back(std::move(targeted.front()));
     targeted.pop_front();
   }
-  if (!batch.empty() || winding_down(Clock::now())) return batch;
+  if (!batch.empty() || winding_down()) return batch;
   // Lanes that include this worker, taken in turn so no pool starves another.
   for (std::size_t k = 0; k < lanes_.size() && batch.empty(); ++k) {
     Lane& lane = *lanes_[(rotation_ + k) % lanes_.size()];
@@ -464,19 +464,17 @@ bool Engine::wait_sleeping(const std::function<bool()>& done, std::optional<Cloc
   return finished;
 }
 
-bool Engine::winding_down(Clock::time_point now) const {
+bool Engine::winding_down() const {
   if (wind_down_signalled()) return true;
   if (!job_end_) return false;
   // Time for the longest task seen to run twice over, and for the journals and the exit.
-  const auto margin = wall_time_margin_.value_or(
-      std::chrono::duration_cast<std::chrono::seconds>(2 * std::chrono::nanoseconds(longest_run_ns_.load())) +
-      std::chrono::seconds(2));
-  return now + margin >= *job_end_;
+  const std::chrono::nanoseconds margin =
+      wall_time_margin_ ? std::chrono::nanoseconds(*wall_time_margin_)
+                        : 2 * std::chrono::nanoseconds(longest_run_ns_.load()) + std::chrono::seconds(2);
+  return Clock::now() + margin >= *job_end_;
 }
 
-bool Engine::stopped_by_wall_time() const {
-  return pool_tasks_ > 0 && pool_running_ == 0 && winding_down(Clock::now());
-}
+bool Engine::stopped_by_wall_time() const { return pool_tasks_ > 0 && pool_running_ == 0 && winding_down(); }
 
 void Engine::end_for_wall_time() {
   std::vector<std::string> reports;

@@ -90,10 +90,10 @@ void Pool::require_running(const char* method) const {
                      " after close() or terminate(): the pool no longer accepts tasks; create a new Pool");
 }
 
-std::unique_ptr<detail::MapRun> Pool::plan_long_run(const LongRunOptions& options, std::size_t items,
-                                                    std::size_t chunksize, const detail::JournalIdentity& identity) {
-  const bool progress = options.progress || detail::env_flag("MPP_PROGRESS");
-  if (!options.journal && options.retries == 0 && !progress) return nullptr;
+std::unique_ptr<detail::MapRun> Pool::plan_long_run(LongRunOptions& options, std::size_t items, std::size_t chunksize,
+                                                    const detail::JournalIdentity& identity) {
+  if (!options.progress && detail::env_flag("MPP_PROGRESS")) options.progress = Progress{};
+  if (!options.journal && options.retries == 0 && !options.progress) return nullptr;
   std::unique_ptr<detail::JournalFile> journal;
   if (options.journal) {
     journal = std::make_unique<detail::JournalFile>(options.journal->path, identity, chunksize,
@@ -120,8 +120,8 @@ void Pool::submit_map(std::vector<detail::Task> tasks, const std::shared_ptr<det
       to_run.push_back(std::move(task));
     }
   }
-  if (options.progress || detail::env_flag("MPP_PROGRESS")) {
-    auto interval = options.progress ? options.progress->plain_interval : std::chrono::seconds(0);
+  if (options.progress) {
+    auto interval = options.progress->plain_interval;
     if (interval.count() == 0)
       interval = std::chrono::seconds(detail::env_integer("MPP_PROGRESS_INTERVAL", 60, 1, 86400));
     run->show_progress(detail::ProgressMeter(run->items(), replayed_items, stderr, isatty(STDERR_FILENO) == 1, interval,

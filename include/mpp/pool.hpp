@@ -202,8 +202,9 @@ class Pool {
     key = detail::fnv1a(&code, sizeof code, key);
     return {items, key, detail::demangled(typeid(F).name())};
   }
-  /// The map's MapRun if any option (or MPP_PROGRESS=1) asks for one; opens its journal.
-  std::unique_ptr<detail::MapRun> plan_long_run(const LongRunOptions& options, std::size_t items, std::size_t chunksize,
+  /// The map's MapRun if any option asks for one (MPP_PROGRESS=1 adds mpp::progress()); opens
+  /// its journal, which `identity` describes.
+  std::unique_ptr<detail::MapRun> plan_long_run(LongRunOptions& options, std::size_t items, std::size_t chunksize,
                                                 const detail::JournalIdentity& identity);
   /// Submits the chunks, except those the journal answers: those are delivered at once.
   void submit_map(std::vector<detail::Task> tasks, const std::shared_ptr<detail::TaskSink>& sink, detail::MapRun* run,
@@ -342,7 +343,9 @@ auto Pool::map_job(F f, Xs& xs, Options&&... options) {
     const auto items = static_cast<std::size_t>(std::ranges::distance(xs));
     chunksize = chunksize == 0 ? default_chunksize(items, size(), lane_->isolation.has_value())
                                : fitted_chunksize(items, chunksize);
-    auto run = plan_long_run(long_run, items, chunksize, journal_identity<F, Item, typename Types::Result>(f, items));
+    auto run = plan_long_run(
+        long_run, items, chunksize,
+        long_run.journal ? journal_identity<F, Item, typename Types::Result>(f, items) : detail::JournalIdentity{});
     if (run) chunksize = run->chunksize();  // a journal keeps the chunks it was written with
     auto state = std::make_shared<detail::ResultState<Output>>();
     auto* planned = run.get();

@@ -143,7 +143,7 @@ class Engine {
   void notify_waiters();
 
   /// Whether pool tasks are held back for the wall time (mpp/wall_time.hpp).
-  bool winding_down(Clock::time_point now) const;
+  bool winding_down() const;
 
  private:
   struct WorkerSlot {
