@@ -20,7 +20,7 @@ const JournalFile::Saved* MapRun::plan(const Task& task) {
   chunk.args_hash = journal_args_hash(std::span<const char>(task.wire).subspan(sizeof(TaskHeader)));
   const auto saved = journal_->saved().find(task.first_index);
   if (saved == journal_->saved().end()) return nullptr;
-  const std::uint64_t count = std::min<std::uint64_t>(chunksize_, items_ - task.first_index);
+  const std::size_t count = chunk_length(task.first_index, chunksize_, items_);
   if (saved->second.count != count || saved->second.args_hash != chunk.args_hash)
     throw UsageError("mpp: journal " + journal_->path() + " holds results for items " +
                      std::to_string(task.first_index) + ".." +
@@ -34,7 +34,7 @@ const JournalFile::Saved* MapRun::plan(const Task& task) {
 void MapRun::dispatched(std::uint64_t first, int rank) { chunks_.at(first / chunksize_).rank = rank; }
 
 void MapRun::delivered(std::uint64_t first, std::span<const char> results) {
-  const std::size_t count = std::min<std::size_t>(chunksize_, items_ - first);
+  const std::size_t count = chunk_length(first, chunksize_, items_);
   const auto& chunk = chunks_.at(first / chunksize_);
   if (journal_ && !chunk.replayed) journal_->append(first, count, chunk.args_hash, results);
   if (progress_ && !chunk.replayed) progress_->add(count);  // the meter started with the replayed ones

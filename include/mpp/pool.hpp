@@ -295,7 +295,7 @@ std::vector<detail::Task> Pool::make_chunks(F f, Xs& xs, std::size_t items, std:
   tasks.reserve((items + chunksize - 1) / chunksize);
   auto it = std::ranges::begin(xs);
   for (std::size_t first = 0; first < items; first += chunksize) {
-    const std::size_t count = std::min(chunksize, items - first);
+    const std::size_t count = detail::chunk_length(first, chunksize, items);
     auto chunk =
         std::ranges::subrange(std::counted_iterator(it, static_cast<std::ptrdiff_t>(count)), std::default_sentinel);
     auto task = detail::make_task(detail::invoker_ref<invoker>(), function, first,

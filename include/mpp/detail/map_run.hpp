@@ -2,6 +2,7 @@
 // What a map does besides computing its results, when asked by its options
 // (mpp/map_options.hpp): journal finished chunks, show progress, run failed chunks again.
 // Owned by the map's MapSink and called, like it, only under the engine's progress mutex.
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -16,6 +17,11 @@
 namespace mpp::detail {
 
 struct Task;
+
+/// The items of the chunk starting at `first`: `chunksize`, or fewer for the last one.
+inline std::size_t chunk_length(std::uint64_t first, std::size_t chunksize, std::size_t items) {
+  return std::min<std::size_t>(chunksize, items - first);
+}
 
 class MapRun {
  public:

@@ -61,7 +61,7 @@ class MapSink final : public TaskSink {
     }
     // Chunks that arrive after another failed are still journaled, for the rerun.
     if (run_ && intact) noting_errors([&] { run_->delivered(first, bytes); });
-    items_done_ += std::min(chunksize_, items_ - first);
+    items_done_ += chunk_length(first, chunksize_, items_);
     chunk_done();
   }
   void fail(std::uint64_t first, const RemoteError& remote) override {
