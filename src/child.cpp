@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -522,17 +523,18 @@ std::optional<ChildEnding> SupervisedChild::ending(Look look) {
   // A closed link means the child is leaving: wait for it.
   const bool block = look == Look::wait || (look == Look::when_due && !link_open_);
   int status = 0;
-  const pid_t ended = ::waitpid(pid_, &status, block ? 0 : WNOHANG);
+  rusage usage{};
+  const pid_t ended = ::wait4(pid_, &status, block ? 0 : WNOHANG, &usage);
   if (ended == pid_) {
     // What it sent just before leaving (a put, a pipe message, its note) still counts, and is
     // on its way before its ending is told: the master may stop listening once it knows.
     answer_waiting_calls();
     sends_->finish();
     link_open_ = false;
-    ended_ = ChildEnding{python_exitcode(status), std::move(note_)};
+    ended_ = ChildEnding{python_exitcode(status), std::move(note_), static_cast<std::uint64_t>(usage.ru_maxrss)};
     return ended_;
   }
-  if (ended < 0 && errno != EINTR) throw std::system_error(errno, std::generic_category(), "mpp: waitpid");
+  if (ended < 0 && errno != EINTR) throw std::system_error(errno, std::generic_category(), "mpp: wait4");
   return std::nullopt;
 }
 

@@ -24,11 +24,12 @@ constexpr std::chrono::microseconds long_nap(1000);             // naps this lon
 
 }  // namespace
 
-Engine::Engine(MPI_Comm comm, std::chrono::microseconds max_nap)
+Engine::Engine(MPI_Comm comm, std::chrono::microseconds max_nap, bool keep_statistics)
     : comm_(comm), max_nap_(max_nap), objects_(comm, [this] { notify_waiters(); }) {
   int size = 0;
   check_mpi(MPI_Comm_size(comm_, &size), "MPI_Comm_size");
   workers_.resize(static_cast<std::size_t>(size));
+  if (keep_statistics) statistics_ = std::make_unique<TaskStatistics>(size);
   if (const auto end = job_end_time())
     job_end_ = Clock::now() + std::chrono::duration_cast<Clock::duration>(*end - std::chrono::system_clock::now());
   wall_time_margin_ = wall_time_margin_setting();
@@ -269,22 +270,25 @@ void Engine::deliver_message(int source, const Bytes& message) {
     if (!entry.discard) {
       delivering_results = true;
       if (header.ok) {
+        entry.sink->ran(entry.first_index, TaskRun{source, header, {}});
         entry.sink->deliver(entry.first_index, payload);
       } else {
         const auto report = ErrorReport::read(payload);
+        entry.sink->ran(entry.first_index, TaskRun{source, header, report.type});
         entry.sink->fail(entry.first_index,
                          RemoteError(report.type, report.message, report.rank, report.host, report.item));
       }
       delivering_results = false;
     }
-    finish_task(*entry.lane, source, header);
+    finish_task(*entry.lane, source, header, entry.first_index);
   }
 }
 
-void Engine::finish_task(Lane& lane, int rank, const ResultHeader& result) {
+void Engine::finish_task(Lane& lane, int rank, const ResultHeader& result, std::uint64_t first_index) {
   {
     std::lock_guard lock(state_mutex_);
     --lane.unfinished;
+    if (statistics_ && !lane.solo) statistics_->record(rank, result.run_ns, first_index);
     auto& slot = workers_[rank];
     if (lane.solo) {
       --slot.processes;

@@ -417,13 +417,24 @@ void IsolatedTasks::settle_after_ending(const PoolChildren& pool, TaskChild& chi
       message = process + " exited with status " + std::to_string(ending.exitcode) + " while running it";
     }
     const std::size_t task[] = {*blamed};
-    send_failures(*batch, task, type, message, shown.item);
+    ResultHeader how{};
+    const auto now = Clock::now();
+    const auto started = std::chrono::nanoseconds(shown.started_ns.load());
+    if (shown.id != 0 && started.count() != 0) {
+      how.run_ns = static_cast<std::uint64_t>((now.time_since_epoch() - started).count());
+      how.started_unix_ns = static_cast<std::uint64_t>(
+          (std::chrono::system_clock::now().time_since_epoch() - (now.time_since_epoch() - started)).count());
+    }
+    how.pid = pid;
+    how.peak_rss_kib = ending.peak_rss_kib;
+    if (ending.exitcode < 0 && !child.timed_out) how.end_signal = -ending.exitcode;
+    send_failures(*batch, task, type, message, shown.item, how);
   }
   child.drop_settled();
 }
 
 void IsolatedTasks::send_failures(Batch& batch, std::span<const std::size_t> tasks, const std::string& type,
-                                  const std::string& message, std::uint64_t item_in_task) {
+                                  const std::string& message, std::uint64_t item_in_task, const ResultHeader& how) {
   if (tasks.empty()) return;
   Writer out;
   for (const std::size_t i : tasks) {
@@ -431,8 +442,11 @@ void IsolatedTasks::send_failures(Batch& batch, std::span<const std::size_t> tas
     ErrorReport report{type, message, host_, rank_, std::nullopt};
     if (task.header.first_index != no_item) report.item = task.header.first_index + item_in_task;
     if (batch.settle(i)) --unsettled_;
-    append_result(out, ResultHeader{task.header.id, 0, 0, 0, batch.unsettled == 0 ? 1u : 0u},
-                  [&](Writer& payload) { report.write(payload); });
+    ResultHeader result = how;
+    result.id = task.header.id;
+    result.ok = 0;
+    result.last_of_batch = batch.unsettled == 0 ? 1u : 0u;
+    append_result(out, result, [&](Writer& payload) { report.write(payload); });
   }
   send_bytes(comm_, 0, Tag::results, out.bytes());
 }

@@ -20,8 +20,7 @@ namespace {
 
 constexpr char file_magic[8] = {'M', 'P', 'P', 'J', 'R', 'N', 'L', '\n'};
 constexpr std::uint32_t file_version = 1;
-constexpr std::uint32_t record_magic = 0x4D505052;          // "MPPR"
-constexpr std::size_t commit_bytes = std::size_t{1} << 20;  // a batch this big is written at once
+constexpr std::uint32_t record_magic = 0x4D505052;  // "MPPR"
 
 struct FileHeader {
   char magic[8];
@@ -66,16 +65,6 @@ Bytes read_whole(int fd, const std::string& path) {
   return bytes;
 }
 
-void write_all(int fd, const char* data, std::size_t size) {
-  while (size > 0) {
-    const ssize_t n = ::write(fd, data, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw std::runtime_error(errno_text());
-    data += n;
-    size -= static_cast<std::size_t>(n);
-  }
-}
-
 /// The header of a journal file's bytes, or an error naming what is wrong.
 FileHeader parse_header(const Bytes& bytes, const std::string& path) {
   FileHeader header{};
@@ -116,7 +105,7 @@ std::uint64_t journal_args_hash(std::span<const char> args) { return fnv1a(args.
 
 JournalFile::JournalFile(std::string path, const JournalIdentity& identity, std::uint64_t chunksize,
                          std::chrono::milliseconds commit_interval)
-    : path_(std::move(path)), chunksize_(chunksize), commit_interval_(commit_interval) {
+    : path_(std::move(path)), chunksize_(chunksize) {
   fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd_ < 0) throw UsageError("mpp: cannot open journal " + path_ + ": " + errno_text());
   try {
@@ -128,7 +117,7 @@ JournalFile::JournalFile(std::string path, const JournalIdentity& identity, std:
     ::close(fd_);
     throw;
   }
-  writer_ = std::thread([this] { run_writer(); });
+  writer_.emplace(fd_, "journal " + path_, commit_interval);
 }
 
 void JournalFile::load(const JournalIdentity& identity) {
@@ -166,69 +155,15 @@ void JournalFile::load(const JournalIdentity& identity) {
 }
 
 JournalFile::~JournalFile() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_writer_.notify_one();
-  writer_.join();
-  ::close(fd_);  // releases the lock
+  writer_.reset();  // writes what is queued
+  ::close(fd_);     // releases the lock
 }
 
 void JournalFile::append(std::uint64_t first, std::uint64_t count, std::uint64_t args_hash,
                          std::span<const char> results) {
   RecordHeader record{record_magic, 0, first, count, args_hash, results.size()};
   record.crc = crc_of(&record.first, sizeof record - offsetof(RecordHeader, first), results.data(), results.size());
-  std::lock_guard lock(mutex_);
-  throw_if_failed();
-  const auto* raw = reinterpret_cast<const char*>(&record);
-  pending_.insert(pending_.end(), raw, raw + sizeof record);
-  pending_.insert(pending_.end(), results.begin(), results.end());
-  ++appended_;
-  if (pending_.size() >= commit_bytes) wake_writer_.notify_one();
-}
-
-void JournalFile::flush() {
-  std::unique_lock lock(mutex_);
-  const std::uint64_t target = appended_;
-  flush_asked_ = true;
-  wake_writer_.notify_one();
-  written_.wait(lock, [&] { return durable_ >= target || !failure_.empty(); });
-  throw_if_failed();
-}
-
-void JournalFile::throw_if_failed() const {
-  if (!failure_.empty()) throw std::runtime_error("mpp: journal " + path_ + ": writing failed: " + failure_);
-}
-
-void JournalFile::run_writer() {
-  std::unique_lock lock(mutex_);
-  while (true) {
-    wake_writer_.wait_for(lock, commit_interval_,
-                          [this] { return stopping_ || flush_asked_ || pending_.size() >= commit_bytes; });
-    flush_asked_ = false;
-    if (!pending_.empty() && failure_.empty()) {
-      Bytes batch;
-      batch.swap(pending_);
-      const std::uint64_t upto = appended_;
-      lock.unlock();
-      std::string error;
-      try {
-        write_all(fd_, batch.data(), batch.size());
-        if (fdatasync(fd_) != 0) error = errno_text();
-      } catch (const std::runtime_error& e) {
-        error = e.what();
-      }
-      lock.lock();
-      if (error.empty()) {
-        durable_ = upto;
-      } else {
-        failure_ = error;
-      }
-    }
-    written_.notify_all();
-    if (stopping_ && (pending_.empty() || !failure_.empty())) return;
-  }
+  writer_->append(std::span<const char>(reinterpret_cast<const char*>(&record), sizeof record), results);
 }
 
 }  // namespace mpp::detail

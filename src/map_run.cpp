@@ -5,12 +5,20 @@
 #include "mpp/detail/engine.hpp"
 
 namespace mpp::detail {
+namespace {
 
-MapRun::MapRun(std::size_t items, std::size_t chunksize, std::unique_ptr<JournalFile> journal, int retries)
+constexpr const char* no_journal_advice =
+    ", no journal: their results are lost; add mpp::journal(\"<file>\") to the map to keep them";
+
+}  // namespace
+
+MapRun::MapRun(std::size_t items, std::size_t chunksize, std::unique_ptr<JournalFile> journal, int retries,
+               std::unique_ptr<StatusLogFile> status_log)
     : items_(items),
       chunksize_(chunksize),
       journal_(std::move(journal)),
       retries_(retries),
+      status_log_(std::move(status_log)),
       chunks_((items + chunksize - 1) / chunksize) {}
 
 const JournalFile::Saved* MapRun::plan(const Task& task) {
@@ -32,6 +40,12 @@ const JournalFile::Saved* MapRun::plan(const Task& task) {
 }
 
 void MapRun::dispatched(std::uint64_t first, int rank) { chunks_.at(first / chunksize_).rank = rank; }
+
+void MapRun::ran(std::uint64_t first, const TaskRun& run) {
+  if (!status_log_) return;
+  const auto& chunk = chunks_.at(first / chunksize_);
+  status_log_->add(first, chunk_length(first, chunksize_, items_), chunk.failures.size() + 1, run);
+}
 
 void MapRun::delivered(std::uint64_t first, std::span<const char> results) {
   const std::size_t count = chunk_length(first, chunksize_, items_);
@@ -63,7 +77,33 @@ void MapRun::finish() {
     journal_->flush();
     journal_.reset();  // the file is free for a rerun while stray results of a terminated map trickle in
   }
+  if (status_log_) {
+    status_log_->flush();
+    status_log_.reset();
+  }
   if (progress_) progress_->finish();
+}
+
+std::string MapRun::wall_time_report(std::size_t done) {
+  std::string report = "map: " + std::to_string(done) + " of " + std::to_string(items_) + " items done";
+  if (status_log_) {
+    status_log_->flush();
+    report += ", status log " + status_log_->path();
+  }
+  if (!journal_) return report + no_journal_advice;
+  journal_->flush();
+  return report + ", journal " + journal_->path();
+}
+
+std::string map_wall_time_report(std::size_t done, std::size_t items, MapRun* run) {
+  if (run) {
+    try {
+      return run->wall_time_report(done);
+    } catch (const std::exception& e) {
+      return "map: " + std::to_string(done) + " of " + std::to_string(items) + " items done; " + e.what();
+    }
+  }
+  return "map: " + std::to_string(done) + " of " + std::to_string(items) + " items done" + no_journal_advice;
 }
 
 }  // namespace mpp::detail

@@ -93,14 +93,16 @@ void Pool::require_running(const char* method) const {
 std::unique_ptr<detail::MapRun> Pool::plan_long_run(LongRunOptions& options, std::size_t items, std::size_t chunksize,
                                                     const detail::JournalIdentity& identity) {
   if (!options.progress && detail::env_flag("MPP_PROGRESS")) options.progress = Progress{};
-  if (!options.journal && options.retries == 0 && !options.progress) return nullptr;
+  if (!options.journal && options.retries == 0 && !options.progress && !options.status_log) return nullptr;
   std::unique_ptr<detail::JournalFile> journal;
   if (options.journal) {
     journal = std::make_unique<detail::JournalFile>(options.journal->path, identity, chunksize,
                                                     options.journal->commit_interval);
     chunksize = journal->chunksize();
   }
-  return std::make_unique<detail::MapRun>(items, chunksize, std::move(journal), options.retries);
+  std::unique_ptr<detail::StatusLogFile> status_log;
+  if (options.status_log) status_log = std::make_unique<detail::StatusLogFile>(options.status_log->path);
+  return std::make_unique<detail::MapRun>(items, chunksize, std::move(journal), options.retries, std::move(status_log));
 }
 
 void Pool::submit_map(std::vector<detail::Task> tasks, const std::shared_ptr<detail::TaskSink>& sink,

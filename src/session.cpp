@@ -201,7 +201,7 @@ void Session::start(MPI_Comm comm) {
   current_space = shared_.get();
   running_id = ++sessions_started;
   if (is_master()) {
-    engine_ = std::make_unique<detail::Engine>(comm_, idle_poll_interval());
+    engine_ = std::make_unique<detail::Engine>(comm_, idle_poll_interval(), settings.verbose);
     engine_->objects().on_start_process(detail::start_process_for_another);
   }
 }
@@ -260,6 +260,7 @@ void Session::end() {
   if (engine_) {
     detail::stop_daemon_processes();
     engine_->shutdown();
+    if (const auto* statistics = engine_->statistics()) std::fputs(statistics->summary(hosts_).c_str(), stderr);
     engine_.reset();
   }
   running_id = 0;  // handles that outlive the session now refuse to work

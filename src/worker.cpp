@@ -1,6 +1,8 @@
 #include "mpp/detail/worker.hpp"
 
 #include <cxxabi.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -30,6 +32,12 @@ void send_results(MPI_Comm comm, Writer& out) {
   out.bytes().clear();
 }
 
+std::uint64_t peak_rss_kib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<std::uint64_t>(usage.ru_maxrss);  // KiB on Linux
+}
+
 }  // namespace
 
 std::size_t run_batch(MPI_Comm comm, std::span<const char> batch, int rank, const std::string& host, RunningTask* shown,
@@ -39,6 +47,12 @@ std::size_t run_batch(MPI_Comm comm, std::span<const char> batch, int rank, cons
   auto last_flush = Clock::now();
   std::uint64_t local_item = 0;
   std::size_t ran = 0;
+  // What a result says about how it ran: a clock read, a syscall or two per batch, not per task.
+  const std::int64_t unix_minus_steady =
+      std::chrono::nanoseconds(std::chrono::system_clock::now().time_since_epoch() - Clock::now().time_since_epoch())
+          .count();
+  const auto pid = static_cast<std::int32_t>(getpid());
+  std::uint64_t peak_rss = peak_rss_kib();
   while (!in.empty() && ran < budget) {
     const auto task = in.read<TaskHeader>();
     TaskCall call{task.function, in.take(task.args_size), out, shown ? shown->item : local_item};
@@ -51,6 +65,9 @@ std::size_t run_batch(MPI_Comm comm, std::span<const char> batch, int rank, cons
     }
     const std::size_t header_at = out.size();
     ResultHeader result{task.id, 0, 0, 1, in.empty() ? 1u : 0u};
+    result.started_unix_ns =
+        static_cast<std::uint64_t>(std::chrono::nanoseconds(started.time_since_epoch()).count() + unix_minus_steady);
+    result.pid = pid;
     out.write_raw(&result, sizeof result);
     try {
       invoker(call);
@@ -72,6 +89,8 @@ std::size_t run_batch(MPI_Comm comm, std::span<const char> batch, int rank, cons
     const auto now = Clock::now();
     result.payload_size = out.size() - header_at - sizeof result;
     result.run_ns = static_cast<std::uint64_t>(std::chrono::nanoseconds(now - started).count());
+    if (now - started >= slow_task) peak_rss = peak_rss_kib();
+    result.peak_rss_kib = peak_rss;
     std::memcpy(out.bytes().data() + header_at, &result, sizeof result);
 
     if (in.empty() || ran == budget || now - last_flush >= result_flush_interval || now - started >= slow_task) {

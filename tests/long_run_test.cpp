@@ -1,4 +1,5 @@
-// Long runs: journal (resume, refusal, torn records, reading while it runs), retries, progress.
+// Long runs: journal (resume, refusal, torn records, reading while it runs), retries, progress,
+// status log, on map and imap; the MPP_VERBOSE summary's tally.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -8,9 +9,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mpp/detail/status_log_file.hpp>
+#include <mpp/detail/task_statistics.hpp>
 #include <mpp/mpp.hpp>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -286,6 +291,193 @@ TEST_F(LongRun, ProgressOnAMapPrintsItsTotalsToStderr) {
   pool.map(logged_square, mpp_test::iota_vector(120), mpp::progress());
   const std::string said = testing::internal::GetCapturedStderr();
   EXPECT_NE(said.find("mpp: map 120/120 items (100%)"), std::string::npos) << said;
+}
+
+/// One row of a status log, its columns by name.
+using StatusRow = std::map<std::string, std::string>;
+
+std::vector<std::string> split_tabs(const std::string& line) {
+  std::vector<std::string> fields;
+  std::stringstream in(line);
+  for (std::string field; std::getline(in, field, '\t');) fields.push_back(field);
+  return fields;
+}
+
+/// The rows of the status log at `path`, checking it has exactly one column line, first.
+std::vector<StatusRow> status_rows(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  const auto columns = split_tabs(line);
+  EXPECT_EQ(line + "\n", mpp::detail::StatusLogFile::columns);
+  std::vector<StatusRow> rows;
+  while (std::getline(in, line)) {
+    const auto fields = split_tabs(line);
+    EXPECT_EQ(fields.size(), columns.size()) << line;
+    EXPECT_NE(fields.at(0), "item") << "a second column line";
+    StatusRow row;
+    for (std::size_t i = 0; i < std::min(fields.size(), columns.size()); ++i) row[columns[i]] = fields[i];
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+double unix_seconds_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+TEST_F(LongRun, AStatusLogHasARowPerTaskSayingWhereWhenHowLongAndHowMuchMemory) {
+  const auto xs = mpp_test::iota_vector(30);
+  const std::string log = (dir_ / "tasks.tsv").string();
+  mpp::Pool pool;
+  const double before = unix_seconds_now();
+  EXPECT_EQ(pool.map(slow_logged_square, xs, 3, mpp::status_log(log)), squares(xs));
+  const double after = unix_seconds_now();
+  const auto rows = status_rows(log);  // on disk when the map returns
+  ASSERT_EQ(rows.size(), 10u);
+  const auto& session = mpp::Session::current();
+  std::set<int> firsts;
+  for (const auto& row : rows) {
+    firsts.insert(std::stoi(row.at("item")));
+    EXPECT_EQ(row.at("items"), "3");
+    EXPECT_EQ(row.at("attempt"), "1");
+    const int rank = std::stoi(row.at("rank"));
+    ASSERT_GE(rank, 1);
+    ASSERT_LT(rank, session.size());
+    EXPECT_EQ(row.at("host"), session.host_of(rank));
+    EXPECT_EQ(std::stoi(row.at("pid")), session.pid_of(rank));
+    const double start = std::stod(row.at("start"));
+    const double end = std::stod(row.at("end"));
+    const double seconds = std::stod(row.at("seconds"));
+    EXPECT_GE(start, before - 1);  // clocks of one host; a second of slack for rounding
+    EXPECT_LE(end, after + 1);
+    EXPECT_NEAR(end - start, seconds, 0.002);
+    EXPECT_GE(seconds, 0.006) << "three items of 2 ms";
+    EXPECT_EQ(row.at("outcome"), "ok");
+    EXPECT_GT(std::stol(row.at("peak_rss_kib")), 1000) << "a worker process holds more than 1 MiB";
+  }
+  EXPECT_EQ(firsts, (std::set<int>{0, 3, 6, 9, 12, 15, 18, 21, 24, 27}));
+}
+
+TEST_F(LongRun, AStatusLogRecordsEveryAttemptWithItsExceptionTypeAndAppendsAcrossMaps) {
+  const auto xs = mpp_test::iota_vector(12);
+  const std::string log = (dir_ / "tasks.tsv").string();
+  mpp::Pool pool;
+  EXPECT_EQ(pool.map(fails_once_at_seven, xs, 1, mpp::retries(1), mpp::status_log(log)), squares(xs));
+  EXPECT_THROW(pool.map(always_fails_at_seven, xs, 1, mpp::status_log(log)), mpp::RemoteError);
+  const auto rows = status_rows(log);
+  ASSERT_EQ(rows.size(), 12u + 2u + 12u) << "items 7 and 8 ran twice in the first map";
+  std::map<std::pair<int, int>, std::string> outcomes;  // (item, attempt) of the first map
+  for (std::size_t i = 0; i < 14; ++i)
+    outcomes[{std::stoi(rows[i].at("item")), std::stoi(rows[i].at("attempt"))}] = rows[i].at("outcome");
+  EXPECT_EQ(outcomes.size(), 14u);
+  EXPECT_EQ((outcomes[{7, 1}]), "std::runtime_error");
+  EXPECT_EQ((outcomes[{7, 2}]), "ok");
+  EXPECT_EQ((outcomes[{8, 1}]), "std::runtime_error");
+  EXPECT_EQ((outcomes[{3, 1}]), "ok");
+  const auto seventh =
+      std::find_if(rows.begin() + 14, rows.end(), [](const StatusRow& r) { return r.at("item") == "7"; });
+  ASSERT_NE(seventh, rows.end());
+  EXPECT_EQ(seventh->at("outcome"), "std::domain_error");
+}
+
+TEST_F(LongRun, AStatusLogOfAnIsolatedPoolNamesTheChildProcessAndTheSignalThatEndedIt) {
+  const auto xs = mpp_test::iota_vector(12);
+  const std::string log = (dir_ / "tasks.tsv").string();
+  mpp::Pool pool(mpp::PoolOptions{.isolated = true});
+  EXPECT_EQ(pool.map(crashes_once_at_seven, xs, 1, mpp::retries(1), mpp::status_log(log)), squares(xs));
+  const auto rows = status_rows(log);
+  ASSERT_EQ(rows.size(), 13u);
+  const auto& session = mpp::Session::current();
+  int crashes = 0;
+  for (const auto& row : rows) {
+    const int rank = std::stoi(row.at("rank"));
+    EXPECT_NE(std::stoi(row.at("pid")), session.pid_of(rank)) << "the task ran in a child, not the rank";
+    EXPECT_GT(std::stol(row.at("peak_rss_kib")), 0);
+    if (row.at("item") == "7" && row.at("attempt") == "1") {
+      ++crashes;
+      EXPECT_EQ(row.at("outcome"), "signal SIGSEGV");
+    } else {
+      EXPECT_EQ(row.at("outcome"), "ok");
+    }
+  }
+  EXPECT_EQ(crashes, 1);
+}
+
+TEST_F(LongRun, ImapTakesTheLongRunOptions) {
+  const auto xs = mpp_test::iota_vector(40);
+  const std::string log = (dir_ / "tasks.tsv").string();
+  mpp::Pool pool;
+  std::vector<int> got;
+  for (int y : pool.imap(logged_square, xs, 4, mpp::journal(journal_path()), mpp::status_log(log))) got.push_back(y);
+  EXPECT_EQ(got, squares(xs));
+  EXPECT_EQ(mpp::journal_status(journal_path()).done, xs.size()) << "journaled by the time the last result is out";
+  EXPECT_EQ(status_rows(log).size(), 10u);
+
+  fs::remove(calls_path());
+  got.clear();
+  for (int y : pool.imap(logged_square, xs, 4, mpp::journal(journal_path()))) got.push_back(y);
+  EXPECT_EQ(got, squares(xs));
+  EXPECT_TRUE(calls().empty()) << "the rerun ran " << calls().size() << " items the journal holds";
+
+  got.clear();
+  for (int y : pool.imap_unordered(fails_once_at_seven, xs, mpp::retries(1))) got.push_back(y);
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, squares(xs)) << "a failed item ran again instead of surfacing";
+
+  testing::internal::CaptureStderr();
+  for (int y : pool.imap_unordered(logged_square, xs, 5, mpp::progress())) (void)y;
+  const std::string said = testing::internal::GetCapturedStderr();
+  EXPECT_NE(said.find("mpp: map 40/40 items (100%)"), std::string::npos) << said;
+}
+
+TEST_F(LongRun, ImapWithoutItemsOrWithAFailureThatRetriesCannotMendEndsAsBefore) {
+  mpp::Pool pool;
+  int count = 0;
+  for (int y : pool.imap(logged_square, std::vector<int>{}, mpp::journal(journal_path()))) count += y + 1;
+  EXPECT_EQ(count, 0);
+  EXPECT_EQ(mpp::journal_status(journal_path()).items, 0u);
+  auto results = pool.imap(always_fails_at_seven, mpp_test::iota_vector(10), mpp::retries(1));
+  std::vector<int> got;
+  EXPECT_THROW(
+      {
+        for (;;) {
+          auto y = results.next();
+          if (!y) break;
+          got.push_back(*y);
+        }
+      },
+      mpp::RemoteError);
+  EXPECT_EQ(got, (std::vector<int>{0, 1, 2, 3, 4, 5, 6}));
+  std::vector<int> rest;
+  for (auto y = results.next(); y; y = results.next()) rest.push_back(*y);
+  EXPECT_EQ(rest, (std::vector<int>{8, 9}));
+}
+
+TEST(TaskStatistics, TalliesBusyTimePerWorkerTheBalanceAndTheSlowestTasks) {
+  mpp::detail::TaskStatistics tally(4);  // master + 3 workers
+  tally.record(1, 3'000'000'000, 0);
+  tally.record(1, 1'000'000'000, 5);
+  tally.record(2, 2'000'000'000, 10);
+  tally.record(2, 500'000'000, mpp::detail::no_item);
+  for (int i = 0; i < 10; ++i) tally.record(3, 100'000'000, 20 + static_cast<std::uint64_t>(i));
+  const std::string text = tally.summary({"master", "n1", "n2", "n3"});
+  EXPECT_NE(text.find("mpp: summary: 14 pool tasks on 3 workers"), std::string::npos) << text;
+  EXPECT_NE(text.find("rank 1 on n1: 2 tasks, busy 4.000 s"), std::string::npos) << text;
+  EXPECT_NE(text.find("rank 2 on n2: 2 tasks, busy 2.500 s"), std::string::npos) << text;
+  EXPECT_NE(text.find("rank 3 on n3: 10 tasks, busy 1.000 s"), std::string::npos) << text;
+  EXPECT_LT(text.find("rank 1 on"), text.find("rank 3 on")) << "busiest first";
+  // mean busy (4 + 2.5 + 1) / 3 = 2.5 s over the busiest 4 s
+  EXPECT_NE(text.find("mean busy 2.500 s / busiest 4.000 s = 0.62"), std::string::npos) << text;
+  const auto slowest = text.find("slow: 3.000 s the map chunk from item 0 on rank 1, n1");
+  const auto second = text.find("slow: 2.000 s the map chunk from item 10 on rank 2, n2");
+  EXPECT_NE(slowest, std::string::npos) << text;
+  EXPECT_NE(second, std::string::npos) << text;
+  EXPECT_LT(slowest, second);
+  EXPECT_NE(text.find("slow: 0.500 s a single task"), std::string::npos) << text;
+  std::size_t slow_lines = 0;
+  for (auto at = text.find("slow: "); at != std::string::npos; at = text.find("slow: ", at + 1)) ++slow_lines;
+  EXPECT_EQ(slow_lines, 5u) << "the five slowest, no more";
 }
 
 TEST(ProgressMeter, NotOnATerminalItPrintsAtMostOneLinePerInterval) {

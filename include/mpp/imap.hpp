@@ -6,7 +6,8 @@
 //   auto it = pool.imap(square, xs); auto y = it.next(std::chrono::seconds(1));  // TimeoutError
 //
 // A task that threw surfaces as mpp::RemoteError where its chunk's results would have been;
-// iteration may continue past it.
+// iteration may continue past it. Options as map's (a chunksize, default 1, and
+// mpp::journal / retries / progress / status_log of mpp/map_options.hpp).
 #include <chrono>
 #include <deque>
 #include <exception>
@@ -14,10 +15,13 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
 #include "mpp/async_result.hpp"
+#include "mpp/detail/map_run.hpp"
 
 namespace mpp {
 namespace detail {
@@ -25,21 +29,30 @@ namespace detail {
 template <class R>
 class ImapStream final : public TaskSink {
  public:
-  ImapStream(bool ordered, std::size_t items, std::size_t chunksize)
-      : ordered_(ordered), items_(items), chunksize_(chunksize) {
+  /// `run`, when the imap's options ask for one, journals, retries, logs and shows progress.
+  ImapStream(bool ordered, std::size_t items, std::size_t chunksize, std::unique_ptr<MapRun> run = nullptr)
+      : ordered_(ordered),
+        items_(items),
+        chunksize_(chunksize),
+        chunks_left_((items + chunksize - 1) / chunksize),
+        run_(std::move(run)) {
     if (ordered_) slots_.resize(items);
   }
 
   void deliver(std::uint64_t first, Reader& results) override {
+    const auto bytes = results.rest();
     std::vector<R> values;
     try {
       results.read_items<R>([&values](std::size_t, R&& value) { values.push_back(std::move(value)); });
-      if (values.size() != chunk_length(first))
+      if (values.size() != chunk_length(first, chunksize_, items_))
         throw detail::MalformedMessage("mpp: a result with the wrong item count");
+      if (run_) run_->delivered(first, bytes);
     } catch (...) {
       fail_chunk(first, std::current_exception());
       return;
     }
+    items_done_ += values.size();
+    chunk_done();  // the journal on disk before the last results are handed out
     std::lock_guard lock(mutex_);
     for (std::size_t i = 0; i < values.size(); ++i) {
       if (ordered_) {
@@ -50,9 +63,24 @@ class ImapStream final : public TaskSink {
     }
   }
   void fail(std::uint64_t first, const RemoteError& remote) override {
-    fail_chunk(first, std::make_exception_ptr(remote));
+    RemoteError error = remote;
+    if (run_ && run_->retry(first, error)) return;  // it runs again; its slots wait
+    fail_chunk(first, std::make_exception_ptr(error));
   }
   void cancel(std::uint64_t first) override { fail_chunk(first, terminated_error()); }
+  void dispatched(std::uint64_t first, int rank) override {
+    if (run_) run_->dispatched(first, rank);
+  }
+  void ran(std::uint64_t first, const TaskRun& run) override {
+    if (run_) run_->ran(first, run);
+  }
+  std::string wall_time_report() override { return map_wall_time_report(items_done_, items_, run_.get()); }
+
+  /// An imap of no items is done at once.
+  void finish_empty() {
+    chunks_left_ = 1;
+    chunk_done();
+  }
 
   /// Whether next() would not block.
   bool available() {
@@ -62,15 +90,19 @@ class ImapStream final : public TaskSink {
     return !std::holds_alternative<std::monostate>(slots_[handed_out_]);
   }
 
-  /// The next result, or nullopt at the end; call only when available().
+  /// The next result, or nullopt at the end; call only when available(). Throws a failed
+  /// chunk's error in its place, and at the end an error of finishing the journal or log.
   std::optional<R> next() {
     std::lock_guard lock(mutex_);
-    if (handed_out_ >= items_) return std::nullopt;
+    if (handed_out_ >= items_) {
+      if (finish_error_) std::rethrow_exception(std::exchange(finish_error_, nullptr));
+      return std::nullopt;
+    }
     Slot slot = std::move(ordered_ ? slots_[handed_out_] : arrived_.front());
     if (!ordered_) arrived_.pop_front();
     if (auto* error = std::get_if<ChunkError>(&slot)) {
       // The chunk's other items never come: skip them all.
-      handed_out_ += ordered_ ? chunk_length(handed_out_) : error->items;
+      handed_out_ += ordered_ ? chunk_length(handed_out_, chunksize_, items_) : error->items;
       std::rethrow_exception(error->error);
     }
     ++handed_out_;
@@ -84,11 +116,10 @@ class ImapStream final : public TaskSink {
   };
   using Slot = std::variant<std::monostate, R, ChunkError>;
 
-  std::size_t chunk_length(std::size_t first) const { return std::min(chunksize_, items_ - first); }
-
   void fail_chunk(std::uint64_t first, std::exception_ptr error) {
+    chunk_done();
     std::lock_guard lock(mutex_);
-    ChunkError failure{std::move(error), chunk_length(first)};
+    ChunkError failure{std::move(error), chunk_length(first, chunksize_, items_)};
     if (ordered_) {
       slots_[first] = std::move(failure);
     } else {
@@ -96,13 +127,27 @@ class ImapStream final : public TaskSink {
     }
   }
 
+  void chunk_done() {
+    if (--chunks_left_ > 0 || !run_) return;
+    try {
+      run_->finish();
+    } catch (...) {
+      std::lock_guard lock(mutex_);
+      finish_error_ = std::current_exception();
+    }
+  }
+
   const bool ordered_;
   const std::size_t items_;
   const std::size_t chunksize_;
+  std::size_t chunks_left_;  // these three only under the engine's progress mutex
+  std::size_t items_done_ = 0;
+  std::unique_ptr<MapRun> run_;
   std::mutex mutex_;  // the consumer reads while the progress thread delivers
   std::vector<Slot> slots_;
   std::deque<Slot> arrived_;
   std::size_t handed_out_ = 0;
+  std::exception_ptr finish_error_;
 };
 
 }  // namespace detail

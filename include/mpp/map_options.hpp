@@ -1,16 +1,18 @@
 #pragma once
-// Trailing options of map, starmap, map_async and starmap_async, next to a chunksize and
+// Trailing options of map, starmap, map_async, starmap_async, imap and imap_unordered, next to a chunksize and
 // mpp::callback / mpp::error_callback — for long runs on a cluster:
 //
 //   auto r = pool.starmap(simulate, params,
 //                         mpp::journal("sweep.journal"),   // resumable (mpp/journal.hpp)
 //                         mpp::retries(2),                 // a failing chunk runs up to twice more
-//                         mpp::progress());                // a bar on a terminal, a line a minute in a log
+//                         mpp::progress(),                 // a bar on a terminal, a line a minute in a log
+//                         mpp::status_log("tasks.tsv"));   // a row per task: where, when, how long, outcome
 //
 // MPP_PROGRESS=1 turns progress on for every map of a program; MPP_PROGRESS_INTERVAL=N sets the
 // seconds between plain lines (default 60).
 #include <chrono>
 #include <stdexcept>
+#include <string>
 #include <type_traits>
 
 #include "mpp/journal.hpp"
@@ -41,12 +43,28 @@ inline Progress progress(std::chrono::seconds plain_interval = std::chrono::seco
   return Progress{plain_interval};
 }
 
+struct StatusLog {
+  std::string path;
+};
+
+/// Appends one tab-separated row per run of a task (a map chunk; one item at chunksize 1) to
+/// `path`, columns: item (the first), items, attempt, rank, host, pid (the worker's, or its
+/// child's in an isolated pool), start and end (Unix seconds), seconds, outcome (ok, the
+/// exception's type, or the signal that ended the task's process, e.g. "signal SIGSEGV") and
+/// peak_rss_kib (the process's peak resident memory; "-" where unknown). A new file starts
+/// with the column names; an existing one is appended to. Rows of items a journal answered are
+/// not repeated.
+inline StatusLog status_log(std::string path) {
+  if (path.empty()) throw std::invalid_argument("mpp::status_log needs a file path");
+  return StatusLog{std::move(path)};
+}
+
 namespace detail {
 
 template <class T>
 inline constexpr bool is_long_run_option_v =
     std::is_same_v<std::remove_cvref_t<T>, Journal> || std::is_same_v<std::remove_cvref_t<T>, Retries> ||
-    std::is_same_v<std::remove_cvref_t<T>, Progress>;
+    std::is_same_v<std::remove_cvref_t<T>, Progress> || std::is_same_v<std::remove_cvref_t<T>, StatusLog>;
 
 }  // namespace detail
 }  // namespace mpp

@@ -93,7 +93,7 @@ class Pool {
 
   /// [f(x) for x in xs], in order. Options: a chunksize (0 or none picks one, see
   /// default_chunksize) and the long-run options of mpp/map_options.hpp: mpp::journal(path),
-  /// mpp::retries(n), mpp::progress().
+  /// mpp::retries(n), mpp::progress(), mpp::status_log(path).
   template <class F, std::ranges::input_range Xs, class... Options>
   auto map(F f, Xs&& xs, Options&&... options) {
     return map_job<false>(f, xs, std::forward<Options>(options)...).take();
@@ -115,14 +115,15 @@ class Pool {
   }
 
   /// Results in input order, each handed out as soon as it and those before it are there.
-  template <class F, std::ranges::input_range Xs>
-  auto imap(F f, Xs&& xs, std::size_t chunksize = 1) {
-    return imap_job(f, xs, chunksize, true);
+  /// Options: a chunksize (default 1, as Python's) and the long-run options, as map's.
+  template <class F, std::ranges::input_range Xs, class... Options>
+  auto imap(F f, Xs&& xs, Options&&... options) {
+    return imap_job<true>(f, xs, std::forward<Options>(options)...);
   }
-  /// Results in completion order.
-  template <class F, std::ranges::input_range Xs>
-  auto imap_unordered(F f, Xs&& xs, std::size_t chunksize = 1) {
-    return imap_job(f, xs, chunksize, false);
+  /// Results in completion order; options as imap's.
+  template <class F, std::ranges::input_range Xs, class... Options>
+  auto imap_unordered(F f, Xs&& xs, Options&&... options) {
+    return imap_job<false>(f, xs, std::forward<Options>(options)...);
   }
 
   /// No more tasks may be submitted; those already submitted run to completion.
@@ -189,9 +190,31 @@ class Pool {
     std::optional<Journal> journal;
     int retries = 0;
     std::optional<Progress> progress;
+    std::optional<StatusLog> status_log;
     void set(Journal option) { journal = std::move(option); }
     void set(Retries option) { retries = option.count; }
     void set(Progress option) { progress = option; }
+    void set(StatusLog option) { status_log = std::move(option); }
+  };
+  /// A map's trailing options, as given; chunksize 0: none given.
+  template <class Output>
+  struct MapOptions {
+    std::size_t chunksize = 0;
+    detail::Callbacks<Output> callbacks;
+    LongRunOptions long_run;
+
+    template <class Option>
+    void take(Option&& option) {
+      if constexpr (std::integral<std::remove_cvref_t<Option>>) {
+        if (std::cmp_less(option, 0))
+          throw std::invalid_argument("mpp: map chunksize must be 1 or more (0 chooses one)");
+        chunksize = static_cast<std::size_t>(option);
+      } else if constexpr (detail::is_long_run_option_v<Option>) {
+        long_run.set(std::forward<Option>(option));
+      } else {
+        callbacks.set(std::forward<Option>(option));
+      }
+    }
   };
   /// What a journal records about the map's function: its code and its types.
   template <class F, class Item, class Result>
@@ -210,8 +233,17 @@ class Pool {
   void submit_map(std::vector<detail::Task> tasks, const std::shared_ptr<detail::TaskSink>& sink, detail::MapRun* run,
                   const LongRunOptions& options);
 
-  template <class F, class Xs>
-  auto imap_job(F f, Xs& xs, std::size_t chunksize, bool ordered);
+  template <bool Ordered, class F, class Xs, class... Options>
+  auto imap_job(F f, Xs& xs, Options&&... options);
+  /// The long-run machinery of a map or imap over `items` of F (null when no option asks for
+  /// any); `chunksize` becomes the journal's where one exists.
+  template <class Item, class Result, class F>
+  std::unique_ptr<detail::MapRun> plan_map(F f, LongRunOptions& options, std::size_t items, std::size_t& chunksize) {
+    auto run = plan_long_run(options, items, chunksize,
+                             options.journal ? journal_identity<F, Item, Result>(f, items) : detail::JournalIdentity{});
+    if (run) chunksize = run->chunksize();  // a journal keeps the chunks it was written with
+    return run;
+  }
 
   /// Cuts xs into chunk tasks for the invoker, each sent to `sink`.
   template <class Item, detail::Invoker invoker, class F, class Xs>
@@ -320,64 +352,62 @@ auto Pool::map_job(F f, Xs& xs, Options&&... options) {
     using Output = detail::map_output_t<typename Types::Result>;
     static_assert(((std::integral<std::remove_cvref_t<Options>> || detail::is_callback_option_v<Options> ||
                     detail::is_long_run_option_v<Options>)&&...),
-                  "mpp: map options are a chunksize, mpp::journal(...), mpp::retries(...), mpp::progress(), and "
+                  "mpp: map options are a chunksize, mpp::journal(...), mpp::retries(...), mpp::progress(), "
+                  "mpp::status_log(...), and "
                   "for map_async/starmap_async mpp::callback(...) and mpp::error_callback(...)");
     require_running(Star ? "starmap" : "map");
 
-    std::size_t chunksize = 0;
-    detail::Callbacks<Output> callbacks;
-    LongRunOptions long_run;
-    auto take_option = [&]<class Option>(Option&& option) {
-      if constexpr (std::integral<std::remove_cvref_t<Option>>) {
-        if (std::cmp_less(option, 0))
-          throw std::invalid_argument("mpp: map chunksize must be 1 or more (0 chooses one)");
-        chunksize = static_cast<std::size_t>(option);
-      } else if constexpr (detail::is_long_run_option_v<Option>) {
-        long_run.set(std::forward<Option>(option));
-      } else {
-        callbacks.set(std::forward<Option>(option));
-      }
-    };
-    (take_option(std::forward<Options>(options)), ...);
+    MapOptions<Output> given;
+    (given.take(std::forward<Options>(options)), ...);
 
     const auto items = static_cast<std::size_t>(std::ranges::distance(xs));
-    chunksize = chunksize == 0 ? default_chunksize(items, size(), lane_->isolation.has_value())
-                               : fitted_chunksize(items, chunksize);
-    auto run = plan_long_run(
-        long_run, items, chunksize,
-        long_run.journal ? journal_identity<F, Item, typename Types::Result>(f, items) : detail::JournalIdentity{});
-    if (run) chunksize = run->chunksize();  // a journal keeps the chunks it was written with
+    std::size_t chunksize = given.chunksize == 0 ? default_chunksize(items, size(), lane_->isolation.has_value())
+                                                 : fitted_chunksize(items, given.chunksize);
+    auto run = plan_map<Item, typename Types::Result>(f, given.long_run, items, chunksize);
     auto state = std::make_shared<detail::ResultState<Output>>();
     auto* planned = run.get();
-    auto sink = std::make_shared<detail::MapSink<typename Types::Result>>(state, std::move(callbacks), items, chunksize,
-                                                                          std::move(run));
+    auto sink = std::make_shared<detail::MapSink<typename Types::Result>>(state, std::move(given.callbacks), items,
+                                                                          chunksize, std::move(run));
     if (items == 0) {
       sink->finish_empty();
     } else {
       submit_map(make_chunks<Item, &detail::invoke_map<F, Item, Star>>(f, xs, items, chunksize, sink), sink, planned,
-                 long_run);
+                 given.long_run);
     }
     return MapJob<Output>{std::move(state), &*engine_};
   }
 }
 
-template <class F, class Xs>
-auto Pool::imap_job(F f, Xs& xs, std::size_t chunksize, bool ordered) {
+template <bool Ordered, class F, class Xs, class... Options>
+auto Pool::imap_job(F f, Xs& xs, Options&&... options) {
   if constexpr (!std::ranges::forward_range<Xs>) {
     auto items = materialize(xs);
-    return imap_job(f, items, chunksize, ordered);
+    return imap_job<Ordered>(f, items, std::forward<Options>(options)...);
   } else {
     using Types = MapTypes<false, F, Xs>;
     Types::check();
     using Item = typename Types::Item;
     using R = typename Types::Result;
     static_assert(!std::is_void_v<R>, "mpp: imap needs a function that returns a value; use map for side effects");
-    require_running(ordered ? "imap" : "imap_unordered");
-    if (chunksize == 0) throw std::invalid_argument("mpp: imap chunksize must be at least 1");
+    static_assert(((std::integral<std::remove_cvref_t<Options>> || detail::is_long_run_option_v<Options>)&&...),
+                  "mpp: imap options are a chunksize, mpp::journal(...), mpp::retries(...), mpp::progress() and "
+                  "mpp::status_log(...); iterate the result instead of passing callbacks");
+    require_running(Ordered ? "imap" : "imap_unordered");
+    MapOptions<std::vector<R>> given;
+    given.chunksize = 1;  // Python's default for imap
+    (given.take(std::forward<Options>(options)), ...);
+    if (given.chunksize == 0) throw std::invalid_argument("mpp: imap chunksize must be at least 1");
     const auto items = static_cast<std::size_t>(std::ranges::distance(xs));
-    chunksize = fitted_chunksize(items, chunksize);
-    auto stream = std::make_shared<detail::ImapStream<R>>(ordered, items, chunksize);
-    engine_->submit(lane_, make_chunks<Item, &detail::invoke_map<F, Item, false>>(f, xs, items, chunksize, stream));
+    std::size_t chunksize = fitted_chunksize(items, given.chunksize);
+    auto run = plan_map<Item, R>(f, given.long_run, items, chunksize);
+    auto* planned = run.get();
+    auto stream = std::make_shared<detail::ImapStream<R>>(Ordered, items, chunksize, std::move(run));
+    if (items == 0) {
+      stream->finish_empty();
+    } else {
+      submit_map(make_chunks<Item, &detail::invoke_map<F, Item, false>>(f, xs, items, chunksize, stream), stream,
+                 planned, given.long_run);
+    }
     return ImapResult<R>(std::move(stream), *engine_);
   }
 }

@@ -8,7 +8,8 @@
 // Embedded in a code that owns MPI: `mpp::Session session(comm);` — workers return from the
 // constructor when the master's session ends; branch on session.is_master(). mpp never
 // finalizes an MPI it did not initialise. MPP_VERBOSE=1 prints a start-up banner: ranks, nodes,
-// workers per node, the launcher and, inside Slurm, the allocation. MPP_SHARED_MB sizes the
+// workers per node, the launcher and, inside Slurm, the allocation; and at the end a summary:
+// tasks and busy seconds per worker, load balance, the slowest tasks. MPP_SHARED_MB sizes the
 // master's shared-object memory (default 64; workers get 1/16), and MPP_FORCE_RMA=1 makes
 // ranks on one node reach each other's objects through MPI RMA, as ranks on other nodes do.
 #include <mpi.h>

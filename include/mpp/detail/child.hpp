@@ -33,6 +33,7 @@ bool in_child();
 struct ChildEnding {
   int exitcode;  // as Python reports it: the exit status, or -N when signal N ended it
   Bytes note;    // what the child sent with relay_note (an error report), if anything
+  std::uint64_t peak_rss_kib = 0;
 };
 
 /// A forked child seen from its parent rank. The parent relays for it: messages for the child

@@ -19,6 +19,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -26,15 +27,25 @@
 #include "mpp/detail/deadline.hpp"
 #include "mpp/detail/object_server.hpp"
 #include "mpp/detail/protocol.hpp"
+#include "mpp/detail/task_statistics.hpp"
 #include "mpp/detail/wire.hpp"
 #include "mpp/errors.hpp"
 
 namespace mpp::detail {
 
+/// How one task ran, as its result says: what mpp::status_log records.
+struct TaskRun {
+  int rank;
+  const ResultHeader& result;
+  std::string_view error_type;  // empty when it succeeded
+};
+
 /// Receives the outcome of the tasks of one job; called only under the progress mutex.
 class TaskSink {
  public:
   virtual ~TaskSink() = default;
+  /// A task's result came back; deliver() or fail() follows at once.
+  virtual void ran(std::uint64_t /*first_index*/, const TaskRun& /*run*/) {}
   /// `first_index` names the task inside its job (the first item of a map chunk).
   virtual void deliver(std::uint64_t first_index, Reader& results) = 0;
   virtual void fail(std::uint64_t first_index, const RemoteError& error) = 0;
@@ -104,8 +115,9 @@ class Engine {
   using Clock = std::chrono::steady_clock;
 
   /// Master side of `comm` (rank 0); ranks 1..size-1 are workers running serve(). The
-  /// progress thread never naps longer than `max_nap`.
-  Engine(MPI_Comm comm, std::chrono::microseconds max_nap);
+  /// progress thread never naps longer than `max_nap`. With `keep_statistics`, statistics()
+  /// tallies the pool tasks (MPP_VERBOSE's summary).
+  Engine(MPI_Comm comm, std::chrono::microseconds max_nap, bool keep_statistics = false);
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -145,6 +157,9 @@ class Engine {
   /// Whether pool tasks are held back for the wall time (mpp/wall_time.hpp).
   bool winding_down() const;
 
+  /// The tally of the pool tasks run so far, if kept; read it once no task runs.
+  const TaskStatistics* statistics() const { return statistics_.get(); }
+
  private:
   struct WorkerSlot {
     int batches_in_flight = 0;
@@ -179,7 +194,7 @@ class Engine {
   void end_isolated_lane(const Lane& lane, bool kill);
   /// MPI_Isend of `bytes`, kept until it completes (needs the progress mutex).
   void post(int rank, Tag tag, Bytes bytes);
-  void finish_task(Lane& lane, int rank, const ResultHeader& result);
+  void finish_task(Lane& lane, int rank, const ResultHeader& result, std::uint64_t first_index);
   void run_progress_thread();
   /// Pool tasks are held back for the wall time and none runs any more: the program's end.
   bool stopped_by_wall_time() const;
@@ -195,7 +210,7 @@ class Engine {
   std::mutex progress_mutex_;  // one thread drives MPI and delivers results
   std::vector<Send> sends_;
 
-  std::mutex state_mutex_;           // lanes, queues, registry
+  std::mutex state_mutex_;           // lanes, queues, registry, statistics
   std::vector<WorkerSlot> workers_;  // indexed by rank; [0] unused
   std::vector<std::shared_ptr<Lane>> lanes_;
   std::shared_ptr<Lane> process_lane_;
@@ -222,6 +237,7 @@ class Engine {
   bool stopping_ = false;
   std::chrono::microseconds max_nap_;
   ObjectServer objects_;
+  std::unique_ptr<TaskStatistics> statistics_;
   std::thread progress_thread_;
 };
 

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "mpp/detail/backoff.hpp"
+#include "mpp/detail/protocol.hpp"
 #include "mpp/detail/wire.hpp"
 
 namespace mpp::detail {
@@ -64,8 +65,10 @@ class IsolatedTasks {
   void restart(PoolChildren& pool, TaskChild& child);
   void note_results(TaskChild& child, std::span<const char> message);
   void settle_after_ending(const PoolChildren& pool, TaskChild& child, const ChildEnding& ending);
+  /// Fails `tasks` of `batch` with an error of `type`; `how` says how the task's process
+  /// ran and ended (ResultHeader's fields from started_unix_ns on), when it is known.
   void send_failures(Batch& batch, std::span<const std::size_t> tasks, const std::string& type,
-                     const std::string& message, std::uint64_t item_in_task = 0);
+                     const std::string& message, std::uint64_t item_in_task = 0, const ResultHeader& how = {});
   /// Every child process running now, of every pool.
   std::vector<SupervisedChild*> processes() const;
   /// Whether a child waits for the master's answer to a call (the rank then looks for replies

@@ -1,18 +1,17 @@
 #pragma once
 // The journal file of one map (see mpp/journal.hpp): the saved records it held when opened,
-// and a writer thread that appends new ones in group commits.
+// and a GroupWriter that appends new ones.
 //
 // Layout: a FileHeader, then records: a RecordHeader followed by the chunk's result bytes,
 // exactly as the worker sent them (so replaying a record is delivering it again).
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <map>
-#include <mutex>
+#include <optional>
 #include <span>
 #include <string>
-#include <thread>
 
+#include "mpp/detail/group_writer.hpp"
 #include "mpp/detail/wire.hpp"
 
 namespace mpp::detail {
@@ -51,29 +50,16 @@ class JournalFile {
   /// Queues a record for the writer thread; throws if an earlier write failed.
   void append(std::uint64_t first, std::uint64_t count, std::uint64_t args_hash, std::span<const char> results);
   /// Returns once every appended record is on disk (fdatasync); throws if writing failed.
-  void flush();
+  void flush() { writer_->flush(); }
 
  private:
   void load(const JournalIdentity& identity);
-  void run_writer();
-  void throw_if_failed() const;
 
   std::string path_;
   int fd_ = -1;
   std::uint64_t chunksize_ = 0;
   std::map<std::uint64_t, Saved> saved_;
-  std::chrono::milliseconds commit_interval_;
-
-  std::mutex mutex_;
-  std::condition_variable wake_writer_;
-  std::condition_variable written_;
-  Bytes pending_;
-  std::uint64_t appended_ = 0;  // records queued so far
-  std::uint64_t durable_ = 0;   // records on disk
-  bool flush_asked_ = false;
-  bool stopping_ = false;
-  std::string failure_;  // the first write error
-  std::thread writer_;
+  std::optional<GroupWriter> writer_;
 };
 
 /// Hash of a chunk's argument bytes: the key a journal record is checked against.

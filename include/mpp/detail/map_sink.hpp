@@ -76,14 +76,10 @@ class MapSink final : public TaskSink {
   void dispatched(std::uint64_t first, int rank) override {
     if (run_) run_->dispatched(first, rank);
   }
-  std::string wall_time_report() override {
-    std::string report = "map: " + std::to_string(items_done_) + " of " + std::to_string(items_) + " items done";
-    if (run_ && run_->journal()) {
-      noting_errors([this] { run_->journal()->flush(); });
-      return report + ", journal " + run_->journal()->path();
-    }
-    return report + ", no journal: their results are lost; add mpp::journal(\"<file>\") to the map to keep them";
+  void ran(std::uint64_t first, const TaskRun& run) override {
+    if (run_) noting_errors([&] { run_->ran(first, run); });
   }
+  std::string wall_time_report() override { return map_wall_time_report(items_done_, items_, run_.get()); }
   void cancel(std::uint64_t) override {
     if (!error_) error_ = terminated_error();
     chunk_done();

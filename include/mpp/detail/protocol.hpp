@@ -100,6 +100,8 @@ struct TaskHeader {
   std::uint64_t args_size;
 };
 
+/// The header of one task's result; the fields after `last_of_batch` say how it ran, for
+/// mpp::status_log and the MPP_VERBOSE summary (0 where the worker cannot know).
 struct ResultHeader {
   std::uint64_t id;
   std::uint64_t payload_size;
@@ -107,6 +109,13 @@ struct ResultHeader {
 
   std::uint32_t ok;             // 0: the payload is an ErrorReport
   std::uint32_t last_of_batch;  // the worker is done with the batch this task came in
+
+  std::uint64_t started_unix_ns = 0;  // when it started, on the worker's clock
+  // The peak resident memory of the process that ran it, KiB. Read after tasks of 50 us or
+  // more and at each batch's start: a tiny task shows the peak as of shortly before it.
+  std::uint64_t peak_rss_kib = 0;
+  std::int32_t pid = 0;         // the process that ran it: the worker rank or its child
+  std::int32_t end_signal = 0;  // the signal that ended that process while running it
 };
 
 /// Appends [header][payload] to a results message, payload_size set to what `write_payload` wrote.
