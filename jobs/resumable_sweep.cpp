@@ -1,8 +1,10 @@
 // A parameter sweep that survives the wall clock: starmap over temperatures x seeds, each task
-// a small Monte Carlo run, with a journal, progress and the job's time limit handled. Stopped
-// by the time limit (or SIGUSR1/SIGTERM), it ends with mpp::wall_time_exit_code; run again
-// with the same journal, it computes only what is missing and writes the CSV.
+// a small Monte Carlo run, with a journal, retries, progress, a status log (a row per task:
+// where, when, how long, outcome, memory) and the job's time limit handled. Stopped by the
+// time limit (or SIGUSR1/SIGTERM), it ends with mpp::wall_time_exit_code; run again with the
+// same journal, it computes only what is missing and writes the CSV.
 //   mpirun -np 5 build/jobs/resumable_sweep [seeds=8] [task_ms=200] [journal=sweep.journal] [csv=sweep.csv]
+//                                           [status_log=sweep.tasks.tsv]
 //   sbatch slurm/sweep_resumable.sbatch       (resubmits itself until done)
 #include <chrono>
 #include <cmath>
@@ -50,6 +52,7 @@ int main(int argc, char** argv) {
   const int task_ms = argc > 2 ? std::stoi(argv[2]) : 200;
   const std::string journal = argc > 3 ? argv[3] : "sweep.journal";
   const std::string csv = argc > 4 ? argv[4] : "sweep.csv";
+  const std::string tasks = argc > 5 ? argv[5] : "sweep.tasks.tsv";
 
   std::vector<std::tuple<double, int, int>> params;
   for (int t = 0; t < 12; ++t)
@@ -57,7 +60,8 @@ int main(int argc, char** argv) {
 
   mpp::Pool pool;
   const auto start = std::chrono::steady_clock::now();
-  const auto energies = pool.starmap(simulate, params, 1, mpp::journal(journal), mpp::retries(1), mpp::progress());
+  const auto energies = pool.starmap(simulate, params, 1, mpp::journal(journal), mpp::retries(1), mpp::progress(),
+                                     mpp::status_log(tasks));
   pool.close();
   pool.join();
 
@@ -70,5 +74,5 @@ int main(int argc, char** argv) {
   }
   std::cout << "sweep: " << params.size() << " tasks on " << pool.size() << " workers in "
             << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() << " s; wrote " << csv
-            << " (journal " << journal << ")\n";
+            << " (journal " << journal << ", status log " << tasks << ")\n";
 }

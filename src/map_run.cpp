@@ -86,13 +86,15 @@ void MapRun::finish() {
 
 std::string MapRun::wall_time_report(std::size_t done) {
   std::string report = "map: " + std::to_string(done) + " of " + std::to_string(items_) + " items done";
-  if (status_log_) {
-    status_log_->flush();
-    report += ", status log " + status_log_->path();
+  if (journal_) {
+    journal_->flush();
+    report += ", journal " + journal_->path();
+  } else {
+    report += no_journal_advice;
   }
-  if (!journal_) return report + no_journal_advice;
-  journal_->flush();
-  return report + ", journal " + journal_->path();
+  if (!status_log_) return report;
+  status_log_->flush();
+  return report + " (status log " + status_log_->path() + ")";
 }
 
 std::string map_wall_time_report(std::size_t done, std::size_t items, MapRun* run) {

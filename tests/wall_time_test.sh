@@ -4,7 +4,9 @@
 #  1. SIGUSR1 mid-run (as `#SBATCH --signal=USR1@...` sends it): running tasks finish, the
 #     program says how far it got and exits with mpp::wall_time_exit_code (75);
 #  2. the rerun computes only the missing items and writes a CSV identical to an unstopped run;
-#  3. a job end (MPP_JOB_END_TIME) near: the program stops by itself before it, with 75.
+#     the status log holds a row for each task that ran, over both runs, each item once;
+#  3. a job end (MPP_JOB_END_TIME) near: the program stops by itself before it, with 75;
+#  4. MPP_VERBOSE=1 ends the session with the per-worker summary.
 set -u
 np=$1 sweep=$2
 shift 2
@@ -13,7 +15,9 @@ trap 'rm -rf "$work"' EXIT
 cd "$work"
 fail() { echo "wall_time_test: $*"; for f in *.out; do echo "--- $f"; cat "$f"; done; exit 1; }
 seeds=2 # 24 tasks of 0.3 s
-run() { timeout --kill-after=10 120 "$@" -np "$np" "$sweep" "$seeds" 300 "$journal" "$csv"; }
+run() { timeout --kill-after=10 120 "$@" -np "$np" "$sweep" "$seeds" 300 "$journal" "$csv" "$journal.tsv"; }
+# The status log's rows (its first line names the columns) with outcome ok: their item column, sorted.
+logged_items() { awk -F'\t' 'NR > 1 && $10 == "ok" { print $1 }' "$1" | sort -n; }
 
 journal=stopped.journal csv=stopped.csv
 run "$@" >signal.out 2>&1 &
@@ -32,12 +36,16 @@ done_line=$(grep -Eo "map: [0-9]+ of 24 items done, journal $journal" signal.out
 stopped_at=$(echo "$done_line" | awk '{print $2}')
 [[ $stopped_at -lt 24 ]] || fail "the map finished before the signal; nothing was tested"
 [[ -f $csv ]] && fail "a stopped sweep wrote its CSV"
+[[ $(logged_items "$journal.tsv" | wc -l) -eq $stopped_at ]] || fail "the status log lacks rows of the stopped run"
 
 run "$@" >rerun.out 2>&1 || fail "the rerun failed"
 grep -q "24/24 items (100%).*$stopped_at from the journal" rerun.out || fail "the rerun did not resume from $stopped_at items"
+[[ $(logged_items "$journal.tsv") == "$(seq 0 23)" ]] || fail "the status log of both runs is not every item once"
 
 journal=whole.journal csv=whole.csv
-run "$@" >whole.out 2>&1 || fail "the unstopped run failed"
+MPP_VERBOSE=1 run "$@" >whole.out 2>&1 || fail "the unstopped run failed"
+grep -q "mpp: summary: 24 pool tasks on $((np - 1)) workers" whole.out || fail "no MPP_VERBOSE summary"
+grep -q "mpp:   load balance: mean busy" whole.out || fail "the summary lacks the load balance"
 cmp stopped.csv whole.csv || fail "a stopped and resumed sweep differs from an unstopped one"
 
 journal=deadline.journal csv=deadline.csv seeds=8 # 96 tasks: at least 7 s at 4 workers, beyond the end

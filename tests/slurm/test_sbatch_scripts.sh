@@ -103,11 +103,12 @@ check failure.rank_dies.mpirun failed 240 "Signal: Aborted" "monte_carlo_pi fail
 check_resumable_sweep() {
   local dir=$out/sweep start=$SECONDS problems=()
   mkdir -p "$dir"
-  tools/mpprun -np 5 build/jobs/resumable_sweep 24 1 "$dir/reference.journal" "$dir/reference.csv" >"$dir/reference.out" 2>&1 ||
+  tools/mpprun -np 5 build/jobs/resumable_sweep 24 1 "$dir/reference.journal" "$dir/reference.csv" \
+    "$dir/reference.tsv" >"$dir/reference.out" 2>&1 ||
     problems+=("the reference run failed")
   local id states=() jobs=0
   id=$(sbatch --parsable --time=1 --ntasks=4 -o "$out/sweep.out" slurm/sweep_resumable.sbatch 24 2000 \
-    "$dir/sweep.journal" "$dir/sweep.csv" 2>"$out/sweep.err")
+    "$dir/sweep.journal" "$dir/sweep.csv" "$dir/sweep.tsv" 2>"$out/sweep.err")
   while [[ -n $id && $((SECONDS - start)) -lt 900 ]]; do
     jobs=$((jobs + 1))
     local state=
@@ -123,6 +124,10 @@ check_resumable_sweep() {
   for s in "${states[@]}"; do [[ $s == *:COMPLETED ]] || problems+=("job $s"); done
   cmp -s "$dir/sweep.csv" "$dir/reference.csv" || problems+=("its CSV differs from an unlimited run's")
   grep -q "stopped for the wall time; resubmitted" "$out/sweep.out" || problems+=("no resubmission reported")
+  # The status log, appended to by every allocation: each of the 288 items once with outcome ok.
+  [[ $(awk -F'\t' 'NR > 1 && $10 == "ok" { print $1 }' "$dir/sweep.tsv" 2>/dev/null | sort -n) == "$(seq 0 287)" ]] ||
+    problems+=("its status log is not a row per item")
+  grep -q "mpp:   load balance" "$out/sweep.out" || problems+=("no MPP_VERBOSE summary in the job's log")
   if [[ ${#problems[@]} -eq 0 ]]; then
     echo "ok   sweep_resumable (${#states[@]} allocations: ${states[*]}, $((SECONDS - start))s)"
   else
