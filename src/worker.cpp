@@ -1,6 +1,7 @@
 #include "mpp/detail/worker.hpp"
 
 #include <cxxabi.h>
+#include <pthread.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -32,11 +33,54 @@ void send_results(MPI_Comm comm, Writer& out) {
   out.bytes().clear();
 }
 
-std::uint64_t peak_rss_kib() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<std::uint64_t>(usage.ru_maxrss);  // KiB on Linux
-}
+/// What a result says about the process that ran its task (for mpp::status_log), kept per
+/// process and refreshed only now and then: a syscall or two per task would slow every round trip.
+class ProcessFacts {
+ public:
+  /// Fills in started_unix_ns, pid and peak_rss_kib of a task that ran from `started` to `ended`.
+  void describe(ResultHeader& result, Clock::time_point started, Clock::time_point ended) {
+    if (pid_ == 0) pid_ = static_cast<std::int32_t>(::getpid());
+    if (offset_read_ == Clock::time_point{} || started - offset_read_ >= clock_refresh) {
+      offset_read_ = Clock::now();
+      unix_minus_steady_ns_ = std::chrono::nanoseconds(std::chrono::system_clock::now().time_since_epoch() -
+                                                       offset_read_.time_since_epoch())
+                                  .count();
+    }
+    if (rss_read_ == Clock::time_point{} || ended - started >= slow_task || ended - rss_read_ >= rss_refresh) {
+      rusage usage{};
+      ::getrusage(RUSAGE_SELF, &usage);
+      peak_rss_kib_ = static_cast<std::uint64_t>(usage.ru_maxrss);  // KiB on Linux
+      rss_read_ = ended;
+    }
+    result.started_unix_ns = static_cast<std::uint64_t>(std::chrono::nanoseconds(started.time_since_epoch()).count() +
+                                                        unix_minus_steady_ns_);
+    result.pid = pid_;
+    result.peak_rss_kib = peak_rss_kib_;
+  }
+
+  /// The facts of this process; a forked child starts afresh.
+  static ProcessFacts& here() {
+    static const bool reset_in_children = [] {
+      ::pthread_atfork(nullptr, nullptr, [] { facts = ProcessFacts{}; });
+      return true;
+    }();
+    (void)reset_in_children;
+    return facts;
+  }
+
+ private:
+  static constexpr auto clock_refresh = std::chrono::seconds(1);  // follows a stepped system clock
+  static constexpr auto rss_refresh = std::chrono::milliseconds(100);
+  static ProcessFacts facts;
+
+  std::int32_t pid_ = 0;
+  Clock::time_point offset_read_{};
+  std::int64_t unix_minus_steady_ns_ = 0;
+  Clock::time_point rss_read_{};
+  std::uint64_t peak_rss_kib_ = 0;
+};
+
+ProcessFacts ProcessFacts::facts;
 
 }  // namespace
 
@@ -47,12 +91,7 @@ std::size_t run_batch(MPI_Comm comm, std::span<const char> batch, int rank, cons
   auto last_flush = Clock::now();
   std::uint64_t local_item = 0;
   std::size_t ran = 0;
-  // What a result says about how it ran: a clock read, a syscall or two per batch, not per task.
-  const std::int64_t unix_minus_steady =
-      std::chrono::nanoseconds(std::chrono::system_clock::now().time_since_epoch() - Clock::now().time_since_epoch())
-          .count();
-  const auto pid = static_cast<std::int32_t>(getpid());
-  std::uint64_t peak_rss = peak_rss_kib();
+  ProcessFacts& facts = ProcessFacts::here();
   while (!in.empty() && ran < budget) {
     const auto task = in.read<TaskHeader>();
     TaskCall call{task.function, in.take(task.args_size), out, shown ? shown->item : local_item};
@@ -65,9 +104,6 @@ std::size_t run_batch(MPI_Comm comm, std::span<const char> batch, int rank, cons
     }
     const std::size_t header_at = out.size();
     ResultHeader result{task.id, 0, 0, 1, in.empty() ? 1u : 0u};
-    result.started_unix_ns =
-        static_cast<std::uint64_t>(std::chrono::nanoseconds(started.time_since_epoch()).count() + unix_minus_steady);
-    result.pid = pid;
     out.write_raw(&result, sizeof result);
     try {
       invoker(call);
@@ -89,8 +125,7 @@ std::size_t run_batch(MPI_Comm comm, std::span<const char> batch, int rank, cons
     const auto now = Clock::now();
     result.payload_size = out.size() - header_at - sizeof result;
     result.run_ns = static_cast<std::uint64_t>(std::chrono::nanoseconds(now - started).count());
-    if (now - started >= slow_task) peak_rss = peak_rss_kib();
-    result.peak_rss_kib = peak_rss;
+    facts.describe(result, started, now);
     std::memcpy(out.bytes().data() + header_at, &result, sizeof result);
 
     if (in.empty() || ran == budget || now - last_flush >= result_flush_interval || now - started >= slow_task) {

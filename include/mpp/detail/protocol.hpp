@@ -111,8 +111,8 @@ struct ResultHeader {
   std::uint32_t last_of_batch;  // the worker is done with the batch this task came in
 
   std::uint64_t started_unix_ns = 0;  // when it started, on the worker's clock
-  // The peak resident memory of the process that ran it, KiB. Read after tasks of 50 us or
-  // more and at each batch's start: a tiny task shows the peak as of shortly before it.
+  // The peak resident memory of the process that ran it, KiB: read after tasks of 50 us or
+  // more, else at most every 0.1 s, so a tiny task shows the peak as of shortly before it.
   std::uint64_t peak_rss_kib = 0;
   std::int32_t pid = 0;         // the process that ran it: the worker rank or its child
   std::int32_t end_signal = 0;  // the signal that ended that process while running it
