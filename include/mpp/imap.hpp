@@ -72,7 +72,13 @@ class ImapStream final : public TaskSink {
     if (run_) run_->dispatched(first, rank);
   }
   void ran(std::uint64_t first, const TaskRun& run) override {
-    if (run_) run_->ran(first, run);
+    if (!run_) return;
+    try {
+      run_->ran(first, run);
+    } catch (...) {  // the status log cannot be written: said at the end, as the journal's errors
+      std::lock_guard lock(mutex_);
+      if (!finish_error_) finish_error_ = std::current_exception();
+    }
   }
   std::string wall_time_report() override { return map_wall_time_report(items_done_, items_, run_.get()); }
 
@@ -91,7 +97,7 @@ class ImapStream final : public TaskSink {
   }
 
   /// The next result, or nullopt at the end; call only when available(). Throws a failed
-  /// chunk's error in its place, and at the end an error of finishing the journal or log.
+  /// chunk's error in its place, and at the end an error of writing the journal or log.
   std::optional<R> next() {
     std::lock_guard lock(mutex_);
     if (handed_out_ >= items_) {
@@ -133,7 +139,7 @@ class ImapStream final : public TaskSink {
       run_->finish();
     } catch (...) {
       std::lock_guard lock(mutex_);
-      finish_error_ = std::current_exception();
+      if (!finish_error_) finish_error_ = std::current_exception();
     }
   }
 
