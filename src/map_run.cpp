@@ -84,28 +84,25 @@ void MapRun::finish() {
   if (progress_) progress_->finish();
 }
 
-std::string MapRun::wall_time_report(std::size_t done) {
-  std::string report = "map: " + std::to_string(done) + " of " + std::to_string(items_) + " items done";
+std::string MapRun::flush_for_wall_time() {
+  std::string where = no_journal_advice;
   if (journal_) {
     journal_->flush();
-    report += ", journal " + journal_->path();
-  } else {
-    report += no_journal_advice;
+    where = ", journal " + journal_->path();
   }
-  if (!status_log_) return report;
+  if (!status_log_) return where;
   status_log_->flush();
-  return report + " (status log " + status_log_->path() + ")";
+  return where + " (status log " + status_log_->path() + ")";
 }
 
 std::string map_wall_time_report(std::size_t done, std::size_t items, MapRun* run) {
-  if (run) {
-    try {
-      return run->wall_time_report(done);
-    } catch (const std::exception& e) {
-      return "map: " + std::to_string(done) + " of " + std::to_string(items) + " items done; " + e.what();
-    }
+  const std::string report = "map: " + std::to_string(done) + " of " + std::to_string(items) + " items done";
+  if (!run) return report + no_journal_advice;
+  try {
+    return report + run->flush_for_wall_time();
+  } catch (const std::exception& e) {
+    return report + "; " + e.what();
   }
-  return "map: " + std::to_string(done) + " of " + std::to_string(items) + " items done" + no_journal_advice;
 }
 
 }  // namespace mpp::detail

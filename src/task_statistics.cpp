@@ -40,7 +40,7 @@ std::string TaskStatistics::summary(const std::vector<std::string>& hosts) const
   };
   std::vector<int> ranks(workers_.size() - 1);
   std::iota(ranks.begin(), ranks.end(), 1);
-  const auto& worker = [&](int rank) -> const Worker& { return workers_[static_cast<std::size_t>(rank)]; };
+  const auto worker = [&](int rank) -> const Worker& { return workers_[static_cast<std::size_t>(rank)]; };
   std::uint64_t tasks = 0;
   std::uint64_t busy = 0;
   std::uint64_t busiest = 0;

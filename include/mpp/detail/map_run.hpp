@@ -56,9 +56,9 @@ class MapRun {
   bool retry(std::uint64_t first, RemoteError& error);
   /// The map is complete: every journal record and log row on disk, the last progress line drawn.
   void finish();
-  /// The map is stopped by the wall time with `done` items delivered: its records on disk, and
-  /// what it says about itself.
-  std::string wall_time_report(std::size_t done);
+  /// The map is stopped by the wall time: its records on disk; returns where they are (or how
+  /// to keep them next time), for map_wall_time_report.
+  std::string flush_for_wall_time();
 
  private:
   struct Chunk {
