@@ -380,8 +380,8 @@ class SupervisedChild::Outbox {
   std::size_t written_ = 0;
 };
 
-SupervisedChild::SupervisedChild(const std::function<int()>& body)
-    : outbox_(std::make_unique<Outbox>()), sends_(std::make_unique<RelayedSends>()) {
+SupervisedChild::SupervisedChild(const std::function<int()>& body, Reach reach)
+    : reach_(reach), outbox_(std::make_unique<Outbox>()), sends_(std::make_unique<RelayedSends>()) {
   int link[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, link) != 0)
     throw std::system_error(errno, std::generic_category(), "mpp: socketpair for a child process");
@@ -395,6 +395,7 @@ SupervisedChild::SupervisedChild(const std::function<int()>& body)
     throw std::system_error(error, std::generic_category(), "mpp: fork of a child process");
   }
   if (child == 0) {
+    if (reach == Reach::group) ::setpgid(0, 0);
     ::close(link[0]);
     for (const int sibling : links_to_children()) ::close(sibling);
     links_to_children().clear();
@@ -412,6 +413,8 @@ SupervisedChild::SupervisedChild(const std::function<int()>& body)
     std::exit(status);
   }
   ::close(link[1]);
+  // Both sides set the group, so no kill can come before it exists.
+  if (reach == Reach::group) ::setpgid(child, child);
   pid_ = child;
   link_ = link[0];
   links_to_children().push_back(link_);
@@ -424,7 +427,7 @@ SupervisedChild::SupervisedChild(const std::function<int()>& body)
 
 SupervisedChild::~SupervisedChild() {
   if (!ended_) {
-    ::kill(pid_, SIGKILL);
+    ::kill(kill_target(), SIGKILL);
     int status = 0;
     while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
     }
@@ -539,7 +542,7 @@ std::optional<ChildEnding> SupervisedChild::ending(Look look) {
 }
 
 void SupervisedChild::signal(int number) {
-  if (!ended_) ::kill(pid_, number);
+  if (!ended_) ::kill(kill_target(), number);
 }
 
 bool in_child() { return link_to_parent >= 0; }

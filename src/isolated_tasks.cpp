@@ -260,7 +260,8 @@ void IsolatedTasks::restart(PoolChildren& pool, TaskChild& child) {
   const Bytes* initializer = run_initializer && pool.initializer ? &*pool.initializer : nullptr;
   const std::size_t budget =
       pool.settings.maxtasksperchild > 0 ? pool.settings.maxtasksperchild : std::numeric_limits<std::size_t>::max();
-  child.process = std::make_unique<SupervisedChild>([=] { return serve_in_child(shown, initializer, budget); });
+  child.process = std::make_unique<SupervisedChild>([=] { return serve_in_child(shown, initializer, budget); },
+                                                    SupervisedChild::Reach::group);
   child.replies_awaited = 0;
   child.process->watch_sends([this, &child](int dest, int tag, std::span<const char> sent) {
     // Whatever went from the block lent for a batch's results, the block is the send's now

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 namespace mpp::detail {
 namespace {
@@ -18,8 +19,9 @@ std::string clock_text(double seconds) {
 
 ProgressMeter::ProgressMeter(std::size_t total, std::size_t already_done, std::FILE* out, bool terminal,
                              std::chrono::seconds plain_interval,
-                             std::optional<std::chrono::system_clock::time_point> job_end)
-    : total_(total),
+                             std::optional<std::chrono::system_clock::time_point> job_end, ProgressWords words)
+    : words_(std::move(words)),
+      total_(total),
       done_(already_done),
       resumed_(already_done),
       out_(out),
@@ -48,7 +50,7 @@ std::string ProgressMeter::line(Clock::time_point now) const {
   const double rate = elapsed > 0 ? static_cast<double>(done_ - resumed_) / elapsed : 0;
   const double eta = rate > 0 ? static_cast<double>(total_ - done_) / rate : NAN;
   const double percent = total_ == 0 ? 100 : 100.0 * static_cast<double>(done_) / static_cast<double>(total_);
-  std::string text = "mpp: map ";
+  std::string text = words_.run + " ";
   if (terminal_) {
     constexpr std::size_t width = 24;
     const auto filled = std::min(width, static_cast<std::size_t>(percent / 100 * width));
@@ -57,10 +59,12 @@ std::string ProgressMeter::line(Clock::time_point now) const {
     text += "] ";
   }
   char numbers[160];
-  std::snprintf(numbers, sizeof numbers, "%zu/%zu items (%.0f%%), %.3g items/s, elapsed %s, ETA %s", done_, total_,
-                percent, rate, clock_text(elapsed).c_str(), done_ >= total_ ? "0:00:00" : clock_text(eta).c_str());
+  const char* unit = words_.unit.c_str();
+  std::snprintf(numbers, sizeof numbers, "%zu/%zu %s (%.0f%%), %.3g %s/s, elapsed %s, ETA %s", done_, total_, unit,
+                percent, rate, unit, clock_text(elapsed).c_str(),
+                done_ >= total_ ? "0:00:00" : clock_text(eta).c_str());
   text += numbers;
-  if (resumed_ > 0) text += ", " + std::to_string(resumed_) + " from the journal";
+  if (resumed_ > 0) text += ", " + std::to_string(resumed_) + " from " + words_.record;
   return text;
 }
 
@@ -79,14 +83,15 @@ void ProgressMeter::warn_if_late(Clock::time_point now) {
   if (done_ <= resumed_) return;
   const double elapsed = std::chrono::duration<double>(now - start_).count();
   const double eta = static_cast<double>(total_ - done_) * elapsed / static_cast<double>(done_ - resumed_);
-  const auto finish = std::chrono::system_clock::now() +
-                      std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::duration<double>(eta));
+  const auto finish =
+      std::chrono::system_clock::now() +
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::duration<double>(eta));
   if (finish <= *job_end_) return;
   warned_ = true;
   std::fprintf(out_,
-               "%smpp: warning: at this rate the map ends after the job's time limit (ETA %s); with a journal a "
+               "%s%s: warning: at this rate it ends after the job's time limit (ETA %s); with %s a "
                "resubmitted job continues where this one stops\n",
-               terminal_ ? "\n" : "", clock_text(eta).c_str());
+               terminal_ ? "\n" : "", words_.run.c_str(), clock_text(eta).c_str(), words_.record.c_str());
   std::fflush(out_);
 }
 

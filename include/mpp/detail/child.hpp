@@ -41,9 +41,15 @@ struct ChildEnding {
 /// (SIGKILL) and reaps it.
 class SupervisedChild {
  public:
+  /// Whom signal() and the destructor's kill reach.
+  enum class Reach {
+    process,  // the child alone, as Python's Process.terminate(): its own children live on
+    group,    // the child and every process it started (its own process group): a pool task's
+              // shell commands die with it
+  };
   /// Forks a child that runs `body` and leaves with its result as exit status (std::exit, so
   /// atexit handlers the body registered run; those of the parent do not).
-  explicit SupervisedChild(const std::function<int()>& body);
+  explicit SupervisedChild(const std::function<int()>& body, Reach reach = Reach::process);
   ~SupervisedChild();
   SupervisedChild(const SupervisedChild&) = delete;
   SupervisedChild& operator=(const SupervisedChild&) = delete;
@@ -73,7 +79,11 @@ class SupervisedChild {
   class Outbox;
   bool answer_waiting_calls();
 
+  /// The target of kill(2): the pid, or the negated process group.
+  int kill_target() const { return reach_ == Reach::group ? -pid_ : pid_; }
+
   int pid_ = -1;
+  Reach reach_;
   int link_ = -1;
   bool link_open_ = true;
   std::unique_ptr<Outbox> outbox_;

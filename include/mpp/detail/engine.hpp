@@ -156,6 +156,8 @@ class Engine {
 
   /// Whether pool tasks are held back for the wall time (mpp/wall_time.hpp).
   bool winding_down() const;
+  /// Pool tasks sent to workers and not answered yet.
+  std::size_t running_pool_tasks() const { return pool_running_; }
 
   /// The tally of the pool tasks run so far, if kept; read it once no task runs.
   const TaskStatistics* statistics() const { return statistics_.get(); }

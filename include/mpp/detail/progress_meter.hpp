@@ -10,6 +10,13 @@
 
 namespace mpp::detail {
 
+/// How a ProgressMeter's lines name what they count.
+struct ProgressWords {
+  std::string run = "mpp: map";        // starts each line
+  std::string unit = "items";          // what is counted
+  std::string record = "the journal";  // where the counts of earlier runs come from
+};
+
 class ProgressMeter {
  public:
   using Clock = std::chrono::steady_clock;
@@ -17,7 +24,8 @@ class ProgressMeter {
   /// Writes to `out`; `terminal` picks the bar. `job_end`: when the allocation ends, if known
   /// (the ETA passing it earns a warning).
   ProgressMeter(std::size_t total, std::size_t already_done, std::FILE* out, bool terminal,
-                std::chrono::seconds plain_interval, std::optional<std::chrono::system_clock::time_point> job_end);
+                std::chrono::seconds plain_interval, std::optional<std::chrono::system_clock::time_point> job_end,
+                ProgressWords words = {});
 
   /// `items` more are done; redraws when due.
   void add(std::size_t items);
@@ -32,6 +40,7 @@ class ProgressMeter {
   /// Once: a warning when the measured rate finishes the map after the job's end.
   void warn_if_late(Clock::time_point now);
 
+  ProgressWords words_;
   std::size_t total_;
   std::size_t done_;
   std::size_t resumed_;  // done before this run started

@@ -1,0 +1,101 @@
+// mpp-farm: a file of shell commands run across the ranks of an MPI job (see farm_help()).
+#include <unistd.h>
+
+#include <fstream>
+#include <iostream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "farm.hpp"
+#include "farm_options.hpp"
+#include "mpp/errors.hpp"
+#include "mpp/session.hpp"
+#include "task_list.hpp"
+
+namespace {
+
+using mpp::farm::FarmOptions;
+using mpp::farm::FarmTask;
+
+/// An input stream for `path`, "-" being stdin; throws with the path when it cannot be read.
+std::istream& open_input(const std::string& path, std::ifstream& file) {
+  if (path == "-") return std::cin;
+  file.open(path);
+  if (!file) throw std::invalid_argument("cannot read " + path);
+  return file;
+}
+
+std::vector<std::string> lines_of(std::istream& in) {
+  std::vector<std::string> lines;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!line.empty()) lines.push_back(line);
+  }
+  return lines;
+}
+
+std::string base_name(const std::string& path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::vector<FarmTask> read_tasks(FarmOptions& options) {
+  std::ifstream file;
+  if (!options.task_file.empty()) {
+    if (options.task_file == "-" && isatty(STDIN_FILENO))
+      throw std::invalid_argument("no tasks given: name a task file, pipe command lines in, or use ::: (see --help)");
+    return mpp::farm::read_task_file(open_input(options.task_file, file),
+                                     options.task_file == "-" ? "stdin" : base_name(options.task_file));
+  }
+  if (options.arguments_from_stdin) {
+    if (isatty(STDIN_FILENO))
+      throw std::invalid_argument("'" + options.command_template +
+                                  "' is no task file, and no arguments were given: add ::: ARGS, or pipe them in");
+    options.argument_lists.push_back(lines_of(std::cin));
+  }
+  for (const auto& path : options.argument_files) {
+    std::ifstream arguments;
+    options.argument_lists.push_back(lines_of(open_input(path, arguments)));
+  }
+  return mpp::farm::tasks_from_arguments(options.command_template, options.argument_lists);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> arguments(argv + 1, argv + argc);
+  if (mpp::farm::wants_help(arguments)) {
+    std::cout << mpp::farm::farm_help();
+    return 0;
+  }
+  if (mpp::farm::wants_version(arguments)) {
+    std::cout << "mpp-farm " MPP_VERSION "\n";
+    return 0;
+  }
+  // Worker ranks serve the farm's tasks in here, and leave when the master is done.
+  mpp::Session session(argc, argv);
+  try {
+    FarmOptions options = mpp::farm::parse_farm_options(arguments);
+    std::vector<FarmTask> tasks = read_tasks(options);
+    if (options.dry_run) {
+      for (const auto& task : tasks) std::cout << task.command << '\n';
+      return 0;
+    }
+    if (session.workers() == 0)
+      throw std::invalid_argument(
+          "no worker ranks: rank 0 hands out the tasks and ranks 1..N-1 run them; start it as "
+          "`mpirun -np N mpp-farm ...` or `srun mpp-farm ...` (in an allocation of N tasks)");
+    if (!options.output_dir.empty() && access(options.output_dir.c_str(), W_OK) != 0)
+      throw std::invalid_argument("--output " + options.output_dir + ": not a directory this user can write to");
+    mpp::farm::Farm farm(std::move(options), std::move(tasks));
+    return farm.run();
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "mpp-farm: " << e.what() << '\n';
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "mpp-farm: " << e.what() << '\n';
+    return 255;
+  }
+}
