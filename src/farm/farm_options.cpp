@@ -178,7 +178,7 @@ OPTIONS
                           of its output.
     --progress, --bar     Show progress on stderr: a bar on a terminal, else a line every
                           MPP_PROGRESS_INTERVAL seconds (default 60).
-    --dry-run             Print the commands instead of running them.
+    --dry-run             Print the commands instead of running them (no launcher needed).
     -a FILE, --arg-file FILE
                           Arguments from FILE, one per line (as :::: FILE).
     -h, --help            This text.   --version   mpp-farm's version.

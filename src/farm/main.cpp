@@ -1,6 +1,7 @@
 // mpp-farm: a file of shell commands run across the ranks of an MPI job (see farm_help()).
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <stdexcept>
@@ -62,6 +63,23 @@ std::vector<FarmTask> read_tasks(FarmOptions& options) {
   return mpp::farm::tasks_from_arguments(options.command_template, options.argument_lists);
 }
 
+/// Whether the launcher started this process as rank 0 (or no launcher did), before MPI.
+bool launched_as_rank_zero() {
+  for (const char* variable : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"})
+    if (const char* rank = std::getenv(variable)) return std::string(rank) == "0";
+  return true;
+}
+
+int dry_run(FarmOptions& options) {
+  try {
+    for (const auto& task : read_tasks(options)) std::cout << task.command << '\n';
+    return 0;
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "mpp-farm: " << e.what() << '\n';
+    return 2;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -74,19 +92,19 @@ int main(int argc, char** argv) {
     std::cout << "mpp-farm " MPP_VERSION "\n";
     return 0;
   }
+  // Usage errors and --dry-run need no MPI: every rank parses, rank 0 alone speaks.
+  FarmOptions options;
+  try {
+    options = mpp::farm::parse_farm_options(arguments);
+  } catch (const std::invalid_argument& e) {
+    if (launched_as_rank_zero()) std::cerr << "mpp-farm: " << e.what() << '\n';
+    return 2;
+  }
+  if (options.dry_run) return launched_as_rank_zero() ? dry_run(options) : 0;
   // Worker ranks serve the farm's tasks in here, and leave when the master is done.
   mpp::Session session(argc, argv);
   try {
-    FarmOptions options = mpp::farm::parse_farm_options(arguments);
     std::vector<FarmTask> tasks = read_tasks(options);
-    if (options.dry_run) {
-      for (const auto& task : tasks) std::cout << task.command << '\n';
-      return 0;
-    }
-    if (session.workers() == 0)
-      throw std::invalid_argument(
-          "no worker ranks: rank 0 hands out the tasks and ranks 1..N-1 run them; start it as "
-          "`mpirun -np N mpp-farm ...` or `srun mpp-farm ...` (in an allocation of N tasks)");
     if (!options.output_dir.empty() && access(options.output_dir.c_str(), W_OK) != 0)
       throw std::invalid_argument("--output " + options.output_dir + ": not a directory this user can write to");
     mpp::farm::Farm farm(std::move(options), std::move(tasks));
