@@ -8,6 +8,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <fstream>
 #include <mpp/mpp.hpp>
 #include <mutex>
 #include <numeric>
@@ -66,6 +67,18 @@ int meet_then_pid(mpp::Barrier barrier) {
 }
 
 /// Items ending in 3 crash, item 7 hangs (for the pool's task_timeout), the rest square.
+/// Starts a process of its own, as a shell command a task runs would, says its pid, and hangs.
+int start_helper_then_hang(mpp::Queue<int> helpers) {
+  const pid_t helper = ::fork();
+  if (helper == 0) {
+    ::pause();
+    std::_Exit(0);
+  }
+  helpers.put(helper);
+  ::pause();
+  return 0;
+}
+
 int square_crash_or_hang(int x) {
   if (x == 7) std::this_thread::sleep_for(60s);
   return square_or_crash(x);
@@ -96,10 +109,18 @@ std::vector<double> big_item(int i) {
   return xs;
 }
 
+/// Whether `pid` is dead: gone, or a zombie its new parent (init) has not reaped yet.
+bool dead(int pid) {
+  if (::kill(pid, 0) != 0 && errno == ESRCH) return true;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string pid_field, name, state;
+  return stat >> pid_field >> name >> state && state == "Z";
+}
+
 bool gone_within(int pid, std::chrono::milliseconds patience) {
   const auto deadline = Clock::now() + patience;
   while (Clock::now() < deadline) {
-    if (::kill(pid, 0) != 0 && errno == ESRCH) return true;
+    if (dead(pid)) return true;
     std::this_thread::sleep_for(10ms);
   }
   return false;
@@ -362,6 +383,20 @@ TEST(IsolatedPool, AnInRankPoolOfMoreThanTheWorkersPointsToIsolation) {
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find(".isolated = true"), std::string::npos) << e.what();
   }
+}
+
+TEST(IsolatedPool, TimeoutAndTerminateKillTheProcessesATaskStarted) {
+  mpp::Queue<int> helpers;
+  mpp::Pool pool(mpp::PoolOptions{.isolated = true, .task_timeout = 500ms});
+  auto timed_out = pool.apply_async(start_helper_then_hang, helpers);
+  const int first = helpers.get(30s);
+  EXPECT_THROW(timed_out.get(), mpp::RemoteError);
+  EXPECT_TRUE(gone_within(first, 2000ms)) << "process " << first << " started by a timed-out task lives on";
+  auto terminated = pool.apply_async(start_helper_then_hang, helpers);
+  const int second = helpers.get(30s);
+  pool.terminate();
+  pool.join();
+  EXPECT_TRUE(gone_within(second, 2000ms)) << "process " << second << " started by a task outlived terminate()";
 }
 
 class IsolatedPoolTerminate : public testing::TestWithParam<bool> {};
