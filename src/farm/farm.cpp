@@ -195,7 +195,9 @@ void Farm::take_ended(std::chrono::milliseconds longest_wait) {
 }
 
 int Farm::run() {
-  const std::size_t window = static_cast<std::size_t>(pool_->size());
+  // One task waits on each rank behind its running ones, so a freed process starts the next
+  // at once instead of after a round trip to the master.
+  const std::size_t window = static_cast<std::size_t>(pool_->size() + Session::current().workers());
   while (true) {
     look_at_clock_and_signals();
     // A BARRIER CHECK lets nothing after it start once a task before it failed.

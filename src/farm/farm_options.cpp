@@ -168,9 +168,11 @@ OPTIONS
     --retries N           Run a failing task up to N times in all (on any rank); the joblog
                           has its last run.
     --timeout SECONDS     Kill a task, and every process it started, after SECONDS.
-    --halt WHEN,WHY=N[%]  Stop early, as GNU parallel: WHEN is soon (start no more tasks,
+    --halt WHEN,WHY=N[%]  Stop early, as GNU parallel: WHEN is soon (send no more tasks,
                           let running ones end) or now (kill them); WHY is fail, success or
                           done; N a count or a percentage of all tasks. E.g. now,fail=1.
+                          (Each rank holds one task behind its running ones, so that a freed
+                          slot starts it at once: with soon, that one still runs.)
     --output DIR          Write task output to DIR/rank-R.out and DIR/rank-R.err, one block
                           per task with a header line (task, exit, host, command), instead
                           of to mpp-farm's own stdout and stderr.
@@ -209,8 +211,8 @@ TASK FILES (disBatch's directives)
 WALL TIME
     Inside a batch job mpp-farm knows when the allocation ends (Slurm, or MPP_JOB_END_TIME in
     Unix seconds). Once the end is nearer than the margin (MPP_WALLTIME_MARGIN seconds, by
-    default twice the longest task so far plus 2 s), or once it gets SIGUSR1, it starts no
-    more tasks; running ones finish, or are killed 2 seconds before the end (or at once on
+    default twice the longest task so far plus 2 s), or once it gets SIGUSR1, it sends no
+    more tasks (one a rank already holds may still start); running ones finish, or are killed 2 seconds before the end (or at once on
     SIGTERM). Killed tasks are not written to the joblog: they ran part way. It then exits
     with status 75; run it again with --resume (slurm/farm.sbatch resubmits itself) and it
     runs the killed tasks and those that never started.
