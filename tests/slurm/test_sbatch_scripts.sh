@@ -86,6 +86,11 @@ check embedded completed 300 "analysis: 8 snapshots on 7 workers of 16 ranks" \
 # The installed templates, submitted from another directory, find the installed mpp-launch on PATH.
 prefix=$out/prefix
 cmake --install build --prefix "$prefix" >/dev/null
+[[ -x $prefix/bin/mpp-farm && -x $prefix/share/mpp/slurm/farm.sbatch ]] &&
+  "$prefix/bin/mpp-farm" --help | grep -q "^EXIT STATUS" || {
+  echo "FAIL installed: mpp-farm or farm.sbatch missing from $prefix"
+  failures=$((failures + 1))
+}
 check installed.pool_node completed 300 "launcher srun" "^result: pi ~= 3\.1" \
   -- --chdir="$out" --export="ALL,PATH=$prefix/bin:$PATH" "$prefix/share/mpp/slurm/pool_node.sbatch" "$root/${pi[0]}" \
   "${pi[@]:1}"
@@ -97,6 +102,30 @@ check failure.rank_dies.srun failed 240 "Signal: Aborted" "monte_carlo_pi failed
 check failure.rank_dies.mpirun failed 240 "Signal: Aborted" "monte_carlo_pi failed with status" \
   -- --export=ALL,MPP_LAUNCHER=mpirun slurm/pool_node.sbatch "${pi[@]}" --kill-worker
 
+# Waits for job ID and the chain of jobs it resubmitted (mpp-launch names each in LOG), for at
+# most MAX_SECONDS in all; prints ID:STATE per allocation.
+follow_resubmissions() {
+  local id=$1 log=$2 max_seconds=$3 start=$SECONDS jobs=0
+  while [[ -n $id && $((SECONDS - start)) -lt $max_seconds ]]; do
+    jobs=$((jobs + 1))
+    local state=
+    while [[ $((SECONDS - start)) -lt $max_seconds ]]; do
+      state=$(scontrol show job "$id" 2>/dev/null | grep -o 'JobState=[A-Z_]*' | head -1 | cut -d= -f2)
+      [[ $state =~ ^(PENDING|RUNNING|CONFIGURING|COMPLETING|)$ ]] || break
+      sleep 2
+    done
+    echo "$id:$state"
+    id=$(grep -o "resubmitted as job [0-9]*" "$log" 2>/dev/null | sed -n "${jobs}p" | awk '{print $4}')
+  done
+}
+
+# The joblog FILE holds exactly one row for each of tasks 1..N, every one with exit 0.
+joblog_complete() {
+  local file=$1 n=$2
+  [[ $(tail -n +2 "$file" | cut -f1 | sort -n) == "$(seq "$n")" ]] &&
+    tail -n +2 "$file" | awk -F'\t' '$7 != 0 || $8 != 0 { bad = 1 } END { exit bad }'
+}
+
 # The resumable sweep with a 1-minute limit and about 3 minutes of work (288 tasks of 2 s on 3
 # workers): each allocation stops itself before its limit and resubmits the script; the chain
 # ends COMPLETED, no job of it TIMEOUT, with a CSV identical to an unlimited run's.
@@ -106,20 +135,10 @@ check_resumable_sweep() {
   tools/mpprun -np 5 build/jobs/resumable_sweep 24 1 "$dir/reference.journal" "$dir/reference.csv" \
     "$dir/reference.tsv" >"$dir/reference.out" 2>&1 ||
     problems+=("the reference run failed")
-  local id states=() jobs=0
+  local id states=()
   id=$(sbatch --parsable --time=1 --ntasks=4 -o "$out/sweep.out" slurm/sweep_resumable.sbatch 24 2000 \
     "$dir/sweep.journal" "$dir/sweep.csv" "$dir/sweep.tsv" 2>"$out/sweep.err")
-  while [[ -n $id && $((SECONDS - start)) -lt 900 ]]; do
-    jobs=$((jobs + 1))
-    local state=
-    while [[ $((SECONDS - start)) -lt 900 ]]; do
-      state=$(scontrol show job "$id" 2>/dev/null | grep -o 'JobState=[A-Z_]*' | head -1 | cut -d= -f2)
-      [[ $state =~ ^(PENDING|RUNNING|CONFIGURING|COMPLETING|)$ ]] || break
-      sleep 2
-    done
-    states+=("$id:$state")
-    id=$(grep -o "resubmitted as job [0-9]*" "$out/sweep.out" 2>/dev/null | sed -n "${jobs}p" | awk '{print $4}')
-  done
+  mapfile -t states < <(follow_resubmissions "$id" "$out/sweep.out" 900)
   [[ ${#states[@]} -ge 2 ]] || problems+=("it ran in ${#states[@]} allocation(s), not several")
   for s in "${states[@]}"; do [[ $s == *:COMPLETED ]] || problems+=("job $s"); done
   cmp -s "$dir/sweep.csv" "$dir/reference.csv" || problems+=("its CSV differs from an unlimited run's")
@@ -138,5 +157,33 @@ check_resumable_sweep() {
 }
 check_resumable_sweep
 
-echo "$((11 - failures)) passed, $failures failed"
+# mpp-farm: the example task file in one allocation, every line run once; then a farm longer
+# than its 1-minute limit (480 tasks of 1 s on 7 workers) resubmitting itself until done.
+check farm.example completed 300 "wrote the example task file" "point 1000: 1000000 on " \
+  -- slurm/farm.sbatch "$out/farm_tasks.txt"
+joblog_complete "$out/farm_tasks.joblog" 1000 || {
+  echo "FAIL farm.example: the joblog is not one successful row per task"
+  failures=$((failures + 1))
+}
+check_farm_resubmitted() {
+  local start=$SECONDS problems=() states=() id
+  for i in $(seq 480); do echo "sleep 1; echo done $i"; done >"$out/long_tasks.txt"
+  id=$(sbatch --parsable --time=1 --ntasks=8 -o "$out/long_farm.out" slurm/farm.sbatch "$out/long_tasks.txt" \
+    "$out/long.joblog" 2>"$out/long_farm.err")
+  mapfile -t states < <(follow_resubmissions "$id" "$out/long_farm.out" 600)
+  [[ ${#states[@]} -ge 2 ]] || problems+=("it ran in ${#states[@]} allocation(s), not several")
+  for s in "${states[@]}"; do [[ $s == *:COMPLETED ]] || problems+=("job $s"); done
+  joblog_complete "$out/long.joblog" 480 || problems+=("the joblog is not one successful row per task")
+  [[ $(grep -c "^done [0-9]*$" "$out/long_farm.out") -ge 480 ]] || problems+=("task output missing")
+  if [[ ${#problems[@]} -eq 0 ]]; then
+    echo "ok   farm.resubmitted (${#states[@]} allocations: ${states[*]}, $((SECONDS - start))s)"
+  else
+    echo "FAIL farm.resubmitted: ${problems[*]}"
+    cat "$out/long_farm.out" "$out/long_farm.err" 2>/dev/null | sed 's/^/     | /' | tail -40
+    failures=$((failures + 1))
+  fi
+}
+check_farm_resubmitted
+
+echo "$((13 - failures)) passed, $failures failed"
 [[ $failures -eq 0 ]]
