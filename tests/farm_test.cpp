@@ -97,9 +97,9 @@ TEST(FarmTaskList, UnknownDirectivesAreRefusedWithTheLine) {
 }
 
 TEST(FarmOptions, ParseAsGnuParallel) {
-  auto options = farm::parse_farm_options({"-j4", "--joblog=run.log", "--resume-failed", "--retries", "3",
-                                           "--timeout", "1.5", "--halt", "now,fail=1", "--tag", "gzip", "-9", "{}",
-                                           ":::", "a", "b", "::::", "more.txt"});
+  auto options = farm::parse_farm_options({"-j4", "--joblog=run.log", "--resume-failed", "--retries", "3", "--timeout",
+                                           "1.5", "--halt", "now,fail=1", "--tag", "gzip", "-9", "{}", ":::", "a", "b",
+                                           "::::", "more.txt"});
   EXPECT_EQ(options.jobs_per_rank, 4);
   EXPECT_EQ(options.joblog, "run.log");
   EXPECT_TRUE(options.resume_failed);

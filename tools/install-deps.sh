@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(g++ cmake make openmpi-bin libopenmpi-dev libboost-mpi-dev libboost-serialization-dev
-          libgtest-dev python3 python3-mpi4py)
+          libgtest-dev python3 python3-mpi4py parallel)
 if [[ "${1:-}" == "--slurm" ]]; then
   packages+=(slurm-wlm munge)
 fi
