@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -65,7 +64,8 @@ Farm::Farm(FarmOptions options, std::vector<FarmTask> tasks)
   std::size_t changed = 0;
   for (std::size_t i = 0; i < tasks_.size(); ++i) {
     const auto entry = past.find(tasks_[i].seq);
-    if (entry != past.end() && (options_.resume || !entry->second.failed)) {
+    // --resume-failed skips only successes; --resume alone skips whatever is logged.
+    if (entry != past.end() && !(options_.resume_failed && entry->second.failed)) {
       ++skipped_;
       if (entry->second.command != tasks_[i].command) ++changed;
     } else {
@@ -127,18 +127,10 @@ bool Farm::may_start_next() const {
 }
 
 void Farm::look_at_clock_and_signals() {
-  if (asked_to_stop) {
+  // The engine's rule for the time (a margin of MPP_WALLTIME_MARGIN, or twice the longest task
+  // and 2 s): from then on it sends no queued task either.
+  if (asked_to_stop || (stop_ == Stop::none && (asked_to_wind_down || Session::current().engine().winding_down())))
     stop_ = Stop::wall_time;
-    return;
-  }
-  if (stop_ != Stop::none) return;
-  if (asked_to_wind_down) {
-    stop_ = Stop::wall_time;
-    return;
-  }
-  // The engine's rule (a margin of MPP_WALLTIME_MARGIN, or twice the longest task and 2 s):
-  // from then on it sends no queued task either.
-  if (Session::current().engine().winding_down()) stop_ = Stop::wall_time;
 }
 
 void Farm::note(Ended ended) {
@@ -150,19 +142,18 @@ void Farm::note(Ended ended) {
     outcome = std::move(*ended.outcome);
   } else {
     // The pool's report: the timeout killed the task, or its process died some other way.
+    const bool timed_out = ended.error_type == "mpp::TimeoutError";
     outcome.exitval = -1;
-    outcome.signal = ended.error_type == "mpp::TimeoutError" ? SIGKILL : 0;
+    outcome.signal = timed_out ? SIGKILL : 0;
     outcome.host = ended.host;
-    const std::string what = ended.error_type == "mpp::TimeoutError"
-                                 ? "killed after --timeout " + std::to_string(options_.timeout.count()) + " ms"
-                                 : ended.error_message;
-    std::cerr << "mpp-farm: task " << task.seq << " (" << task.command << "): " << what << '\n';
-    outcome.start_unix = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count() -
-                         std::chrono::duration<double>(options_.timeout).count();
-    outcome.runtime = std::chrono::duration<double>(options_.timeout).count();
+    outcome.runtime = timed_out ? std::chrono::duration<double>(options_.timeout).count() : 0;
+    outcome.start_unix =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count() - outcome.runtime;
+    std::cerr << "mpp-farm: task " << task.seq << " (" << task.command << "): "
+              << (timed_out ? "killed after --timeout " + std::to_string(options_.timeout.count()) + " ms"
+                            : ended.error_message)
+              << '\n';
   }
-  longest_task_ = std::max(longest_task_,
-                           std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(outcome.runtime)));
   write_out(stdout, outcome.out);
   write_out(stderr, outcome.err);
   const bool failed = outcome.failed();

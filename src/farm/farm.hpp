@@ -53,7 +53,7 @@ class Farm {
   void take_ended(std::chrono::milliseconds longest_wait);
   /// Whether the next task may start now (a barrier waits for the running ones).
   bool may_start_next() const;
-  /// Why to stop starting tasks, if anything says so now.
+  /// Stops sending tasks when the wall time or a signal says so.
   void look_at_clock_and_signals();
   int exit_status() const;
   void say_wall_time_stop() const;
@@ -70,7 +70,6 @@ class Farm {
   bool barrier_failed_ = false;  // a BARRIER CHECK found a failure
   int halting_exitval_ = 0;      // the exit status of the task that made --halt fail=1 stop
   Stop stop_ = Stop::none;
-  std::chrono::steady_clock::duration longest_task_{};
   std::optional<std::chrono::steady_clock::time_point> job_end_;
   std::string run_id_;
 
