@@ -26,6 +26,8 @@ farm() {
   status=$?
 }
 rows() { tail -n +2 "$1"; } # a joblog without its header
+# Durations of the tasks that must be killed, unique to this run: farms of other tests may run beside.
+long=100.$$ longer=60.$$
 gone() { ! pgrep -f "$1" >/dev/null; }
 
 # --- placeholders, the slot and the environment --------------------------------------------
@@ -69,20 +71,21 @@ grep -q "4 task(s) skipped by --resume have another command" changed.err || fail
 
 # --- timeout: the task and what it started are killed --------------------------------------
 start=$SECONDS
-farm timeout --timeout 1 --joblog timeout.log 'sleep {} & wait' ::: 100.25 0.1
+farm timeout --timeout 1 --joblog timeout.log 'sleep {} & wait' ::: "$long" 0.1
 [[ $status -eq 1 ]] || fail "--timeout: wanted exit 1, got $status"
 ((SECONDS - start < 60)) || fail "--timeout: took $((SECONDS - start)) s"
 rows timeout.log | awk -F'\t' '$1 == 1 && $7 == -1 && $8 == 9 { found = 1 } END { exit !found }' ||
   fail "--timeout: no row with Exitval -1 and Signal 9"
-gone "sleep 100.25" || fail "--timeout: the task's sleep survived"
+gone "sleep $long" || fail "--timeout: the task's sleep survived"
 
 # --- halt ----------------------------------------------------------------------------------
 start=$SECONDS
-farm halt -j 2 --halt now,fail=1 --joblog halt.log '[ {} = fail ] && exit 4; sleep 60.25' ::: fail s1 s2 s3
+farm halt -j 2 --halt now,fail=1 --joblog halt.log "[ {} = fail ] && exit 4; sleep $longer" ::: fail s1 s2 s3
 [[ $status -eq 4 ]] || fail "--halt now,fail=1: wanted the failed task's exit status 4, got $status"
 ((SECONDS - start < 50)) || fail "--halt now: the running tasks were not killed"
-gone "sleep 60.25" || fail "--halt now: a task survived"
-farm soon --halt soon,fail=1 --joblog soon.log 'sleep 0.5; exit {}' ::: 1 0 0 0 0 0 0 0 0 0 0 0
+gone "sleep $longer" || fail "--halt now: a task survived"
+# The first task fails at once, while those sent with it run for 2 s.
+farm soon --halt soon,fail=1 --joblog soon.log '[ {} = 1 ] && exit 1; sleep 2' ::: 1 0 0 0 0 0 0 0 0 0 0 0
 [[ $status -eq 1 ]] || fail "--halt soon,fail=1: wanted exit 1, got $status"
 ran=$(rows soon.log | wc -l)
 # Those running at the failure, and the one each rank held ready behind them.
