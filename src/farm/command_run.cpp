@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "mpp/detail/group_writer.hpp"
 #include "mpp/session.hpp"
 
 extern char** environ;
@@ -79,7 +80,7 @@ void drain(int out_fd, int err_fd, std::string& out, std::string& err) {
   while (open > 0) {
     if (::poll(fds, 2, -1) < 0) {
       if (errno == EINTR) continue;
-      fail("mpp-farm: poll on a task's output");
+      fail("poll on a task's output");
     }
     for (int i = 0; i < 2; ++i) {
       if (fds[i].fd < 0 || fds[i].revents == 0) continue;
@@ -112,19 +113,13 @@ std::string tagged(const std::string& text, const std::string& tag) {
 /// that a rank's children run at once never interleave.
 void append_block(const std::string& path, const std::string& block) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) fail("mpp-farm: cannot open the output file " + path);
+  if (fd < 0) fail("cannot open the output file " + path);
   ::flock(fd, LOCK_EX);
-  std::size_t written = 0;
-  while (written < block.size()) {
-    const ssize_t did = ::write(fd, block.data() + written, block.size() - written);
-    if (did < 0 && errno == EINTR) continue;
-    if (did < 0) {
-      const int error = errno;
-      ::close(fd);
-      errno = error;
-      fail("mpp-farm: cannot write the output file " + path);
-    }
-    written += static_cast<std::size_t>(did);
+  try {
+    detail::write_all(fd, block.data(), block.size());
+  } catch (const std::runtime_error& e) {
+    ::close(fd);
+    throw std::runtime_error("cannot write the output file " + path + ": " + e.what());
   }
   ::close(fd);  // and the lock with it
 }
@@ -155,8 +150,8 @@ CommandOutcome run_command(CommandOrder order) {
 
   int out_pipe[2];
   int err_pipe[2];
-  if (::pipe2(out_pipe, O_CLOEXEC) != 0) fail("mpp-farm: pipe");
-  if (::pipe2(err_pipe, O_CLOEXEC) != 0) fail("mpp-farm: pipe");
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0) fail("pipe");
+  if (::pipe2(err_pipe, O_CLOEXEC) != 0) fail("pipe");
   posix_spawn_file_actions_t files;
   posix_spawn_file_actions_init(&files);
   posix_spawn_file_actions_addopen(&files, 0, "/dev/null", O_RDONLY, 0);
@@ -187,14 +182,14 @@ CommandOutcome run_command(CommandOrder order) {
     ::close(out_pipe[0]);
     ::close(err_pipe[0]);
     errno = spawned;
-    fail("mpp-farm: cannot start /bin/sh");
+    fail("cannot start /bin/sh");
   }
   drain(out_pipe[0], err_pipe[0], outcome.out, outcome.err);
   ::close(out_pipe[0]);
   ::close(err_pipe[0]);
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR) fail("mpp-farm: waitpid");
+    if (errno != EINTR) fail("waitpid");
   outcome.runtime = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (WIFSIGNALED(status)) {
     outcome.signal = WTERMSIG(status);

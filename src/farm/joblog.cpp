@@ -8,9 +8,10 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 #include <system_error>
 #include <vector>
+
+#include "mpp/detail/group_writer.hpp"
 
 namespace mpp::farm {
 namespace {
@@ -18,12 +19,10 @@ namespace {
 constexpr const char* header = "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand\n";
 
 void write_all(int fd, const std::string& text, const std::string& path) {
-  std::size_t written = 0;
-  while (written < text.size()) {
-    const ssize_t did = ::write(fd, text.data() + written, text.size() - written);
-    if (did < 0 && errno == EINTR) continue;
-    if (did < 0) throw std::system_error(errno, std::generic_category(), "mpp-farm: cannot write the joblog " + path);
-    written += static_cast<std::size_t>(did);
+  try {
+    detail::write_all(fd, text.data(), text.size());
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error("cannot write the joblog " + path + ": " + e.what());
   }
 }
 
@@ -45,7 +44,7 @@ std::vector<std::string> fields_of(const std::string& line) {
 
 JobLog::JobLog(const std::string& path) : path_(path) {
   fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "mpp-farm: cannot open the joblog " + path);
+  if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "cannot open the joblog " + path);
   struct stat info {};
   if (::fstat(fd_, &info) == 0 && info.st_size == 0) write_all(fd_, header, path_);
 }

@@ -37,18 +37,13 @@ std::vector<std::string> lines_of(std::istream& in) {
   return lines;
 }
 
-std::string base_name(const std::string& path) {
-  const auto slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
 std::vector<FarmTask> read_tasks(FarmOptions& options) {
   std::ifstream file;
   if (!options.task_file.empty()) {
     if (options.task_file == "-" && isatty(STDIN_FILENO))
       throw std::invalid_argument("no tasks given: name a task file, pipe command lines in, or use ::: (see --help)");
     return mpp::farm::read_task_file(open_input(options.task_file, file),
-                                     options.task_file == "-" ? "stdin" : base_name(options.task_file));
+                                     options.task_file == "-" ? "stdin" : options.task_file);
   }
   if (options.arguments_from_stdin) {
     if (isatty(STDIN_FILENO))

@@ -146,7 +146,8 @@ std::vector<FarmTask> tasks_from_arguments(const std::string& command_template,
   return tasks;
 }
 
-std::vector<FarmTask> read_task_file(std::istream& in, const std::string& name) {
+std::vector<FarmTask> read_task_file(std::istream& in, const std::string& path) {
+  const std::string name = base_name(path);
   std::vector<FarmTask> tasks;
   std::string prefix;
   std::string suffix;
@@ -187,7 +188,7 @@ std::vector<FarmTask> read_task_file(std::istream& in, const std::string& name) 
       suffix = rest;
     } else if (keyword == "BARRIER") {
       if (!rest_trimmed.empty() && rest_trimmed != "CHECK")
-        throw std::invalid_argument(name + " line " + std::to_string(line_number) +
+        throw std::invalid_argument(path + " line " + std::to_string(line_number) +
                                     ": mpp-farm knows '#DISBATCH BARRIER' and '#DISBATCH BARRIER CHECK', not '" + text +
                                     "'");
       barrier_pending = true;
@@ -213,7 +214,7 @@ std::vector<FarmTask> read_task_file(std::istream& in, const std::string& name) 
       }
       for (long long i = 0; i < count; ++i) add(command, start + i * step);
     } else {
-      throw std::invalid_argument(name + " line " + std::to_string(line_number) + ": '#DISBATCH " + keyword +
+      throw std::invalid_argument(path + " line " + std::to_string(line_number) + ": '#DISBATCH " + keyword +
                                   "' is not supported by mpp-farm (it knows PREFIX, SUFFIX, REPEAT and BARRIER)");
     }
   }

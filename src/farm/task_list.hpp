@@ -25,9 +25,9 @@ struct FarmTask {
 ///                                          with DISBATCH_REPEAT_INDEX = s, s+k, ...
 ///   #DISBATCH BARRIER [CHECK]              later tasks wait until the earlier ones ended
 /// Blank lines and other # comments are skipped. Every task gets DISBATCH_TASKID (its 0-based
-/// index) and DISBATCH_NAMETASKS (`name`, the file's base name). Throws std::invalid_argument
-/// naming the line for a directive mpp-farm does not know.
-std::vector<FarmTask> read_task_file(std::istream& in, const std::string& name);
+/// index) and DISBATCH_NAMETASKS (the base name of `path`, the file's name as given). Throws
+/// std::invalid_argument naming the path and line for a directive mpp-farm does not know.
+std::vector<FarmTask> read_task_file(std::istream& in, const std::string& path);
 
 /// Tasks from `command_template` and the argument lists (GNU parallel's `::: a b c`, one list
 /// per :::): one task per combination, the last list varying fastest.
