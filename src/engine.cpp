@@ -84,24 +84,37 @@ std::shared_ptr<Lane> Engine::process_lane() {
 }
 
 bool Engine::cancel_queued(const std::shared_ptr<Lane>& lane, const TaskSink* sink) {
+  return drop_queued(
+             lane, [sink](const Task& task) { return task.sink.get() == sink; }, true) == 1;
+}
+
+std::size_t Engine::cancel_all_queued(const std::shared_ptr<Lane>& lane) {
+  return drop_queued(
+      lane, [](const Task&) { return true; }, false);
+}
+
+std::size_t Engine::drop_queued(const std::shared_ptr<Lane>& lane, const std::function<bool(const Task&)>& which,
+                                bool first_only) {
   std::lock_guard progress(progress_mutex_);  // sinks are touched only under it
-  std::shared_ptr<TaskSink> dropped;
-  std::uint64_t first_index = 0;
+  std::vector<std::pair<std::shared_ptr<TaskSink>, std::uint64_t>> dropped;
   {
     std::lock_guard lock(state_mutex_);
-    auto it = std::find_if(lane->pending.begin(), lane->pending.end(),
-                           [sink](const Task& task) { return task.sink.get() == sink; });
-    if (it == lane->pending.end()) return false;
-    dropped = std::move(it->sink);
-    first_index = it->first_index;
-    lane->pending.erase(it);
-    --lane->unfinished;
+    for (auto it = lane->pending.begin(); it != lane->pending.end();) {
+      if (!which(*it)) {
+        ++it;
+        continue;
+      }
+      dropped.emplace_back(std::move(it->sink), it->first_index);
+      it = lane->pending.erase(it);
+      if (first_only) break;
+    }
+    lane->unfinished -= dropped.size();
   }
-  --outstanding_;
-  if (!lane->solo) --pool_tasks_;
-  dropped->cancel(first_index);
-  notify_waiters();
-  return true;
+  outstanding_ -= dropped.size();
+  if (!lane->solo) pool_tasks_ -= dropped.size();
+  for (auto& [sink, first] : dropped) sink->cancel(first);
+  if (!dropped.empty()) notify_waiters();
+  return dropped.size();
 }
 
 void Engine::submit(const std::shared_ptr<Lane>& lane, std::vector<Task> tasks) {

@@ -14,7 +14,7 @@
 
 #include "mpp/callbacks.hpp"
 #include "mpp/detail/engine.hpp"
-#include "mpp/detail/session_bound.hpp"
+#include "mpp/detail/waiter.hpp"
 #include "mpp/errors.hpp"
 
 namespace mpp {
@@ -52,9 +52,9 @@ void run_callback(Call&& call) {
   try {
     call();
   } catch (const std::exception& e) {
-    std::cerr << "mpp: a pool callback threw (ignored): " << e.what() << '\n';
+    std::cerr << "mpp: a callback threw (ignored): " << e.what() << '\n';
   } catch (...) {
-    std::cerr << "mpp: a pool callback threw a non-standard exception (ignored)\n";
+    std::cerr << "mpp: a callback threw a non-standard exception (ignored)\n";
   }
 }
 
@@ -118,8 +118,8 @@ class ApplySink final : public TaskSink {
 template <class T>
 class AsyncResult {
  public:
-  AsyncResult(std::shared_ptr<detail::ResultState<T>> state, detail::Engine& engine)
-      : state_(std::move(state)), engine_(engine, "this AsyncResult") {}
+  AsyncResult(std::shared_ptr<detail::ResultState<T>> state, detail::Waiter waiter)
+      : state_(std::move(state)), waiter_(std::move(waiter)) {}
 
   /// The result; rethrows the task's exception (mpp::RemoteError).
   T get() const {
@@ -134,13 +134,13 @@ class AsyncResult {
   }
 
   void wait() const {
-    engine_->wait_until([this] { return state_->ready(); });
+    waiter_.wait_until([this] { return state_->ready(); });
   }
   /// True when the result arrived within `timeout`.
   template <class Rep, class Period>
   bool wait(std::chrono::duration<Rep, Period> timeout) const {
     const auto deadline = detail::deadline_after(timeout);
-    return engine_->wait_until([this] { return state_->ready(); }, deadline);
+    return waiter_.wait_until([this] { return state_->ready(); }, deadline);
   }
 
   bool ready() const noexcept { return state_->ready(); }
@@ -157,7 +157,7 @@ class AsyncResult {
   }
 
   std::shared_ptr<detail::ResultState<T>> state_;
-  detail::SessionPtr<detail::Engine> engine_;
+  detail::Waiter waiter_;
 };
 
 }  // namespace mpp

@@ -48,6 +48,12 @@ class TerminatedError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// Future::result() or exception() of a future that was cancelled before its task ran.
+class CancelledError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 /// The API was used in a way it does not allow (submit after close(), join() before close(),
 /// successful() before ready(), too few ranks). The message says what to do instead.
 class UsageError : public std::logic_error {

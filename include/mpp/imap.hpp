@@ -22,37 +22,23 @@
 
 #include "mpp/async_result.hpp"
 #include "mpp/detail/map_run.hpp"
+#include "mpp/detail/next_iterator.hpp"
+#include "mpp/detail/waiter.hpp"
 
 namespace mpp {
 namespace detail {
 
+/// The results of an imap as they are handed out: in input order or in arrival order. Chunks
+/// are put in by whoever computes them (the engine's sink, a ThreadPool's threads).
 template <class R>
-class ImapStream final : public TaskSink {
+class ImapSlots {
  public:
-  /// `run`, when the imap's options ask for one, journals, retries, logs and shows progress.
-  ImapStream(bool ordered, std::size_t items, std::size_t chunksize, std::unique_ptr<MapRun> run = nullptr)
-      : ordered_(ordered),
-        items_(items),
-        chunksize_(chunksize),
-        chunks_left_((items + chunksize - 1) / chunksize),
-        run_(std::move(run)) {
+  ImapSlots(bool ordered, std::size_t items, std::size_t chunksize)
+      : ordered_(ordered), items_(items), chunksize_(chunksize) {
     if (ordered_) slots_.resize(items);
   }
 
-  void deliver(std::uint64_t first, Reader& results) override {
-    const auto bytes = results.rest();
-    std::vector<R> values;
-    try {
-      results.read_items<R>([&values](std::size_t, R&& value) { values.push_back(std::move(value)); });
-      if (values.size() != chunk_length(first, chunksize_, items_))
-        throw detail::MalformedMessage("mpp: a result with the wrong item count");
-      if (run_) run_->delivered(first, bytes);
-    } catch (...) {
-      fail_chunk(first, std::current_exception());
-      return;
-    }
-    items_done_ += values.size();
-    chunk_done();  // the journal on disk before the last results are handed out
+  void put_chunk(std::uint64_t first, std::vector<R> values) {
     std::lock_guard lock(mutex_);
     for (std::size_t i = 0; i < values.size(); ++i) {
       if (ordered_) {
@@ -62,30 +48,19 @@ class ImapStream final : public TaskSink {
       }
     }
   }
-  void fail(std::uint64_t first, const RemoteError& remote) override {
-    RemoteError error = remote;
-    if (run_ && run_->retry(first, error)) return;  // it runs again; its slots wait
-    fail_chunk(first, std::make_exception_ptr(error));
-  }
-  void cancel(std::uint64_t first) override { fail_chunk(first, terminated_error()); }
-  void dispatched(std::uint64_t first, int rank) override {
-    if (run_) run_->dispatched(first, rank);
-  }
-  void ran(std::uint64_t first, const TaskRun& run) override {
-    if (!run_) return;
-    try {
-      run_->ran(first, run);
-    } catch (...) {  // the status log cannot be written: said at the end, as the journal's errors
-      std::lock_guard lock(mutex_);
-      if (!finish_error_) finish_error_ = std::current_exception();
+  void fail_chunk(std::uint64_t first, std::exception_ptr error) {
+    std::lock_guard lock(mutex_);
+    ChunkError failure{std::move(error), chunk_length(first, chunksize_, items_)};
+    if (ordered_) {
+      slots_[first] = std::move(failure);
+    } else {
+      arrived_.emplace_back(std::move(failure));
     }
   }
-  std::string wall_time_report() override { return map_wall_time_report(items_done_, items_, run_.get()); }
-
-  /// An imap of no items is done at once.
-  void finish_empty() {
-    chunks_left_ = 1;
-    chunk_done();
+  /// Thrown by next() at the end, after the last result (the first such error kept).
+  void fail_at_end(std::exception_ptr error) {
+    std::lock_guard lock(mutex_);
+    if (!finish_error_) finish_error_ = std::move(error);
   }
 
   /// Whether next() would not block.
@@ -115,6 +90,10 @@ class ImapStream final : public TaskSink {
     return std::move(std::get<R>(slot));
   }
 
+ protected:
+  const std::size_t items_;
+  const std::size_t chunksize_;
+
  private:
   struct ChunkError {
     std::exception_ptr error;
@@ -122,15 +101,69 @@ class ImapStream final : public TaskSink {
   };
   using Slot = std::variant<std::monostate, R, ChunkError>;
 
-  void fail_chunk(std::uint64_t first, std::exception_ptr error) {
-    chunk_done();
-    std::lock_guard lock(mutex_);
-    ChunkError failure{std::move(error), chunk_length(first, chunksize_, items_)};
-    if (ordered_) {
-      slots_[first] = std::move(failure);
-    } else {
-      arrived_.emplace_back(std::move(failure));
+  const bool ordered_;
+  std::mutex mutex_;  // the consumer reads while results are put in
+  std::vector<Slot> slots_;
+  std::deque<Slot> arrived_;
+  std::size_t handed_out_ = 0;
+  std::exception_ptr finish_error_;
+};
+
+/// An imap's results as the engine delivers them.
+template <class R>
+class ImapStream final : public TaskSink, public ImapSlots<R> {
+ public:
+  /// `run`, when the imap's options ask for one, journals, retries, logs and shows progress.
+  ImapStream(bool ordered, std::size_t items, std::size_t chunksize, std::unique_ptr<MapRun> run = nullptr)
+      : ImapSlots<R>(ordered, items, chunksize),
+        chunks_left_((items + chunksize - 1) / chunksize),
+        run_(std::move(run)) {}
+
+  void deliver(std::uint64_t first, Reader& results) override {
+    const auto bytes = results.rest();
+    std::vector<R> values;
+    try {
+      results.read_items<R>([&values](std::size_t, R&& value) { values.push_back(std::move(value)); });
+      if (values.size() != chunk_length(first, this->chunksize_, this->items_))
+        throw detail::MalformedMessage("mpp: a result with the wrong item count");
+      if (run_) run_->delivered(first, bytes);
+    } catch (...) {
+      chunk_failed(first, std::current_exception());
+      return;
     }
+    items_done_ += values.size();
+    chunk_done();  // the journal on disk before the last results are handed out
+    this->put_chunk(first, std::move(values));
+  }
+  void fail(std::uint64_t first, const RemoteError& remote) override {
+    RemoteError error = remote;
+    if (run_ && run_->retry(first, error)) return;  // it runs again; its slots wait
+    chunk_failed(first, std::make_exception_ptr(error));
+  }
+  void cancel(std::uint64_t first) override { chunk_failed(first, terminated_error()); }
+  void dispatched(std::uint64_t first, int rank) override {
+    if (run_) run_->dispatched(first, rank);
+  }
+  void ran(std::uint64_t first, const TaskRun& run) override {
+    if (!run_) return;
+    try {
+      run_->ran(first, run);
+    } catch (...) {  // the status log cannot be written: said at the end, as the journal's errors
+      this->fail_at_end(std::current_exception());
+    }
+  }
+  std::string wall_time_report() override { return map_wall_time_report(items_done_, this->items_, run_.get()); }
+
+  /// An imap of no items is done at once.
+  void finish_empty() {
+    chunks_left_ = 1;
+    chunk_done();
+  }
+
+ private:
+  void chunk_failed(std::uint64_t first, std::exception_ptr error) {
+    chunk_done();
+    this->fail_chunk(first, std::move(error));
   }
 
   void chunk_done() {
@@ -138,22 +171,13 @@ class ImapStream final : public TaskSink {
     try {
       run_->finish();
     } catch (...) {
-      std::lock_guard lock(mutex_);
-      if (!finish_error_) finish_error_ = std::current_exception();
+      this->fail_at_end(std::current_exception());
     }
   }
 
-  const bool ordered_;
-  const std::size_t items_;
-  const std::size_t chunksize_;
-  std::size_t chunks_left_;  // these three only under the engine's progress mutex
+  std::size_t chunks_left_;  // these two only under the engine's progress mutex
   std::size_t items_done_ = 0;
   std::unique_ptr<MapRun> run_;
-  std::mutex mutex_;  // the consumer reads while the progress thread delivers
-  std::vector<Slot> slots_;
-  std::deque<Slot> arrived_;
-  std::size_t handed_out_ = 0;
-  std::exception_ptr finish_error_;
 };
 
 }  // namespace detail
@@ -161,50 +185,36 @@ class ImapStream final : public TaskSink {
 template <class R>
 class ImapResult {
  public:
-  ImapResult(std::shared_ptr<detail::ImapStream<R>> stream, detail::Engine& engine)
-      : stream_(std::move(stream)), engine_(engine, "this imap result") {}
+  ImapResult(std::shared_ptr<detail::ImapSlots<R>> slots, detail::Waiter waiter)
+      : slots_(std::move(slots)), waiter_(std::move(waiter)) {}
+
+  /// Every wait ends at `deadline` (an executor's map(timeout)): next() then throws
+  /// mpp::TimeoutError.
+  void stop_waiting_at(std::optional<detail::Clock::time_point> deadline) { deadline_ = deadline; }
 
   /// The next result, nullopt after the last; rethrows a failed task's RemoteError.
-  std::optional<R> next() {
-    engine_->wait_until([this] { return stream_->available(); });
-    return stream_->next();
-  }
+  std::optional<R> next() { return next_by(deadline_); }
   /// As next(), but throws mpp::TimeoutError when nothing arrives within `timeout`.
   template <class Rep, class Period>
   std::optional<R> next(std::chrono::duration<Rep, Period> timeout) {
     const auto deadline = detail::deadline_after(timeout);
-    if (!engine_->wait_until([this] { return stream_->available(); }, deadline))
-      throw TimeoutError("mpp: no imap result arrived within the timeout");
-    return stream_->next();
+    return next_by(deadline_ && (!deadline || *deadline_ < *deadline) ? deadline_ : deadline);
   }
 
-  class iterator {
-   public:
-    using value_type = R;
-    using difference_type = std::ptrdiff_t;
-
-    explicit iterator(ImapResult* owner = nullptr) : owner_(owner) {
-      if (owner_) current_ = owner_->next();
-    }
-    R& operator*() { return *current_; }
-    iterator& operator++() {
-      current_ = owner_->next();
-      return *this;
-    }
-    void operator++(int) { ++*this; }
-    friend bool operator==(const iterator& it, std::default_sentinel_t) { return !it.current_; }
-
-   private:
-    ImapResult* owner_;
-    std::optional<R> current_;
-  };
-
+  using iterator = detail::NextIterator<ImapResult, R>;
   iterator begin() { return iterator(this); }
   std::default_sentinel_t end() const { return {}; }
 
  private:
-  std::shared_ptr<detail::ImapStream<R>> stream_;
-  detail::SessionPtr<detail::Engine> engine_;
+  std::optional<R> next_by(std::optional<detail::Clock::time_point> deadline) {
+    if (!waiter_.wait_until([this] { return slots_->available(); }, deadline))
+      throw TimeoutError("mpp: no result arrived within the timeout (the tasks keep running)");
+    return slots_->next();
+  }
+
+  std::shared_ptr<detail::ImapSlots<R>> slots_;
+  detail::Waiter waiter_;
+  std::optional<detail::Clock::time_point> deadline_;
 };
 
 }  // namespace mpp

@@ -57,6 +57,8 @@ struct PoolOptions {
 };
 
 class Pool {
+  friend class ProcessPoolExecutor;  // its futures are the pool's tasks with sinks of their own
+
  public:
   /// A pool over every worker rank.
   Pool();
@@ -163,7 +165,7 @@ class Pool {
       state->rethrow_if_failed();
       if constexpr (!std::is_void_v<Output>) return state->take();
     }
-    AsyncResult<Output> async_result() { return AsyncResult<Output>(state, *engine); }
+    AsyncResult<Output> async_result() { return AsyncResult<Output>(state, detail::Waiter(*engine)); }
   };
 
   template <bool Star, class F, class Xs>
@@ -250,6 +252,19 @@ class Pool {
   std::vector<detail::Task> make_chunks(F f, Xs& xs, std::size_t items, std::size_t chunksize,
                                         const std::shared_ptr<detail::TaskSink>& sink);
 
+  /// The result type of f(args...) run on a worker, once the call is checked to be shippable.
+  template <class F, class... Args>
+  static auto checked_call() {
+    using Wire = detail::wire_args_t<F, Args...>;
+    detail::check_shippable<F>();
+    detail::check_sendable_tuple<Wire>();
+    using R = detail::apply_result_t<F, Wire>;
+    if constexpr (!std::is_void_v<R>) detail::check_sendable<R>();
+    return std::type_identity<R>{};
+  }
+  template <class F, class... Args>
+  using checked_call_result_t = typename decltype(checked_call<F, Args...>())::type;
+
   template <class F, class R, class... Args>
   AsyncResult<R> submit_apply(F f, detail::Callbacks<R> callbacks, int target_rank, Args&&... args);
 
@@ -261,6 +276,10 @@ class Pool {
     for (auto&& x : xs) items.push_back(std::forward<decltype(x)>(x));
     return items;
   }
+
+  /// Ships f(args...) to a worker (`target_rank`, or any when 0); its outcome goes to `sink`.
+  template <class F, class... Args>
+  void submit_call(F f, std::shared_ptr<detail::TaskSink> sink, int target_rank, Args&&... args);
 
   static int checked_processes(int processes);
   void require_running(const char* method) const;
@@ -290,11 +309,7 @@ auto Pool::apply_async(F f, Args&&... args) {
   return [&]<std::size_t... I, std::size_t... J>(std::index_sequence<I...>, std::index_sequence<J...>) {
     static_assert((!detail::is_callback_option_v<std::tuple_element_t<I, decltype(all)>> && ...),
                   "mpp: mpp::callback(...) and mpp::error_callback(...) go after the task's arguments");
-    using Wire = detail::wire_args_t<F, std::tuple_element_t<I, decltype(all)>...>;
-    detail::check_shippable<F>();
-    detail::check_sendable_tuple<Wire>();
-    using R = detail::apply_result_t<F, Wire>;
-    if constexpr (!std::is_void_v<R>) detail::check_sendable<R>();
+    using R = checked_call_result_t<F, std::tuple_element_t<I, decltype(all)>...>;
     detail::Callbacks<R> callbacks;
     (callbacks.set(std::move(std::get<positional + J>(all))), ...);
     return submit_apply<F, R>(f, std::move(callbacks), 0,
@@ -305,18 +320,24 @@ auto Pool::apply_async(F f, Args&&... args) {
 
 template <class F, class R, class... Args>
 AsyncResult<R> Pool::submit_apply(F f, detail::Callbacks<R> callbacks, int target_rank, Args&&... args) {
-  using Wire = detail::wire_args_t<F, Args...>;
   require_running("apply_async");
   auto state = std::make_shared<detail::ResultState<R>>();
+  submit_call(f, std::make_shared<detail::ApplySink<R>>(state, std::move(callbacks)), target_rank,
+              std::forward<Args>(args)...);
+  return AsyncResult<R>(std::move(state), detail::Waiter(*engine_));
+}
+
+template <class F, class... Args>
+void Pool::submit_call(F f, std::shared_ptr<detail::TaskSink> sink, int target_rank, Args&&... args) {
+  using Wire = detail::wire_args_t<F, Args...>;
   auto task =
       detail::make_task(detail::invoker_ref<&detail::invoke_apply<F, Wire>>(), detail::function_ref(f), detail::no_item,
                         [&](detail::Writer& out) { out.write(Wire(std::forward<Args>(args)...)); });
-  task.sink = std::make_shared<detail::ApplySink<R>>(state, std::move(callbacks));
+  task.sink = std::move(sink);
   task.target_rank = target_rank;
   std::vector<detail::Task> tasks;
   tasks.push_back(std::move(task));
   engine_->submit(lane_, std::move(tasks));
-  return AsyncResult<R>(std::move(state), *engine_);
 }
 
 template <class Item, detail::Invoker invoker, class F, class Xs>
@@ -408,7 +429,7 @@ auto Pool::imap_job(F f, Xs& xs, Options&&... options) {
       submit_map(make_chunks<Item, &detail::invoke_map<F, Item, false>>(f, xs, items, chunksize, stream), stream,
                  planned, given.long_run);
     }
-    return ImapResult<R>(std::move(stream), *engine_);
+    return ImapResult<R>(std::move(stream), detail::Waiter(*engine_));
   }
 }
 

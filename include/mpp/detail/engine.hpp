@@ -137,6 +137,8 @@ class Engine {
   /// Drops the lane's queued task that reports to `sink`, calling its cancel(); false if it
   /// is not queued (it already runs or ran).
   bool cancel_queued(const std::shared_ptr<Lane>& lane, const TaskSink* sink);
+  /// Drops every queued task of the lane, calling their sinks' cancel(); running ones go on.
+  std::size_t cancel_all_queued(const std::shared_ptr<Lane>& lane);
   /// Drops the lane's queued tasks and abandons its running ones (their results are discarded).
   void terminate(const std::shared_ptr<Lane>& lane);
   bool finished(const Lane& lane);
@@ -181,6 +183,9 @@ class Engine {
     Bytes buffer;
   };
 
+  /// Drops the lane's queued tasks `which` selects (the first only, or all), cancelling them.
+  std::size_t drop_queued(const std::shared_ptr<Lane>& lane, const std::function<bool(const Task&)>& which,
+                          bool first_only);
   bool try_progress();
   bool progress_locked();
   bool reap_sends();
