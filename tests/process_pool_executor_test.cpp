@@ -28,6 +28,15 @@ int initialized_value = 0;
 void set_initialized_value(int value) { initialized_value = value; }
 int read_initialized_value() { return initialized_value; }
 
+/// A task that runs a ThreadPool of its own inside the worker.
+long long sum_of_squares_on_threads(int n) {
+  mpp::ThreadPool pool(3);
+  auto squares = pool.map([](long long x) { return x * x; }, mpp_test::iota_vector(n));
+  long long sum = 0;
+  for (long long s : squares) sum += s;
+  return sum;
+}
+
 /// Fills every worker with a task that sleeps, so the next submissions wait in the queue.
 std::vector<mpp::Future<int>> occupy_every_worker(mpp::ProcessPoolExecutor& executor, int ms) {
   std::vector<mpp::Future<int>> busy;
@@ -322,4 +331,9 @@ TEST(AsCompleted, DoneFuturesComeFirstAndATimeoutNamesTheUnfinished) {
   } catch (const mpp::TimeoutError& e) {
     EXPECT_NE(std::string(e.what()).find("1 (of 2) futures unfinished"), std::string::npos) << e.what();
   }
+}
+
+TEST(ThreadPoolInATask, AWorkersTaskRunsAThreadPoolOfItsOwn) {
+  mpp::ProcessPoolExecutor executor;
+  EXPECT_EQ(executor.submit(sum_of_squares_on_threads, 100).result(), 328350);
 }

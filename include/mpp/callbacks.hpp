@@ -7,6 +7,7 @@
 // They run on the master, one at a time, in completion order, on the thread that delivers
 // results (mpp's progress thread, or a thread waiting in get()/join()), before the result
 // counts as ready. Like Python's, they should be quick and must not wait on other results.
+#include <cstddef>
 #include <functional>
 #include <type_traits>
 #include <utility>
@@ -53,6 +54,16 @@ struct result_callback {
 template <>
 struct result_callback<void> {
   using type = std::function<void()>;
+};
+
+/// apply_async's arguments: the task's own, then trailing callback options. Index with
+/// `Positional` and `Options` (index sequences); the options are counted from the end.
+template <class... Args>
+struct TrailingOptions {
+  static constexpr std::size_t options = (std::size_t{is_callback_option_v<Args>} + ... + 0);
+  static constexpr std::size_t positional = sizeof...(Args) - options;
+  using Positional = std::make_index_sequence<positional>;
+  using Options = std::make_index_sequence<options>;
 };
 
 /// The callbacks of one job, type-erased.

@@ -19,4 +19,6 @@
 #include "mpp/session.hpp"
 #include "mpp/shared.hpp"
 #include "mpp/sync.hpp"
+#include "mpp/thread_pool.hpp"
+#include "mpp/thread_pool_executor.hpp"
 #include "mpp/wait.hpp"

@@ -303,19 +303,18 @@ Pool::Pool(const PoolOptions& options, Init initializer, InitArgs&&... initargs)
 
 template <class F, class... Args>
 auto Pool::apply_async(F f, Args&&... args) {
-  constexpr std::size_t options = (std::size_t{detail::is_callback_option_v<Args>} + ... + 0);
-  constexpr std::size_t positional = sizeof...(Args) - options;
+  using Split = detail::TrailingOptions<Args...>;
   auto all = std::forward_as_tuple(std::forward<Args>(args)...);
   return [&]<std::size_t... I, std::size_t... J>(std::index_sequence<I...>, std::index_sequence<J...>) {
     static_assert((!detail::is_callback_option_v<std::tuple_element_t<I, decltype(all)>> && ...),
                   "mpp: mpp::callback(...) and mpp::error_callback(...) go after the task's arguments");
     using R = checked_call_result_t<F, std::tuple_element_t<I, decltype(all)>...>;
     detail::Callbacks<R> callbacks;
-    (callbacks.set(std::move(std::get<positional + J>(all))), ...);
+    (callbacks.set(std::move(std::get<Split::positional + J>(all))), ...);
     return submit_apply<F, R>(f, std::move(callbacks), 0,
                               std::forward<std::tuple_element_t<I, decltype(all)>>(std::get<I>(all))...);
   }
-  (std::make_index_sequence<positional>{}, std::make_index_sequence<options>{});
+  (typename Split::Positional{}, typename Split::Options{});
 }
 
 template <class F, class R, class... Args>
