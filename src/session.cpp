@@ -19,6 +19,7 @@
 #include "mpp/detail/settings.hpp"
 #include "mpp/detail/shared_block.hpp"
 #include "mpp/detail/shared_space.hpp"
+#include "mpp/detail/spawned_workers.hpp"
 #include "mpp/detail/wall_time.hpp"
 #include "mpp/detail/worker.hpp"
 #include "mpp/errors.hpp"
@@ -104,8 +105,11 @@ struct SlurmAllocation {
 };
 
 /// Who started the ranks: Open MPI's mpirun sets OMPI_COMM_WORLD_SIZE (also inside Slurm);
-/// srun sets SLURM_STEP_ID and talks PMIx or PMI-2.
-std::string launcher_name() {
+/// srun sets SLURM_STEP_ID and talks PMIx or PMI-2. A program started alone spawned its workers.
+std::string launcher_name(bool spawned) {
+  if (spawned)
+    return std::string(std::getenv("OMPI_COMM_WORLD_SIZE") ? "mpirun with 1 rank" : "none (started alone)") +
+           ", which spawned its workers (MPP_WORKERS sets how many)";
   if (std::getenv("OMPI_COMM_WORLD_SIZE")) return std::getenv("SLURM_JOB_ID") ? "mpirun inside Slurm" : "mpirun";
   if (std::getenv("SLURM_STEP_ID")) return std::getenv("PMIX_RANK") ? "srun --mpi=pmix" : "srun";
   return "unknown (a singleton or another launcher)";
@@ -113,7 +117,7 @@ std::string launcher_name() {
 
 std::string launch_advice() {
   return "rank 0 is the master and ranks 1..N-1 are the workers, so mpp needs at least 2 MPI ranks. "
-         "Launch with `mpirun -np 4 ./prog` (or `srun -n 4 ./prog` inside a Slurm allocation).";
+         "Pass a communicator of 2 or more ranks.";
 }
 
 }  // namespace
@@ -137,7 +141,14 @@ Session::Session(int& argc, char**& argv) {
   int provided = 0;
   MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
   owns_mpi_ = true;
-  start(MPI_COMM_WORLD);
+  MPI_Comm world = MPI_COMM_WORLD;
+  try {
+    world = detail::session_world(argc, argv, spawned_world_);
+  } catch (...) {
+    MPI_Finalize();
+    throw;
+  }
+  start(world);
   if (!is_master()) {
     detail::ignore_wind_down_signal();
     detail::serve(comm_, rank_, host_, idle_poll_interval());
@@ -248,7 +259,7 @@ void Session::describe_layout(bool verbose) {
   for (const auto& [host, ranks] : ranks_per_host)
     layout += (layout.empty() ? "" : ", ") + host + ": " + std::to_string(ranks);
   std::fprintf(stderr, "mpp: %d ranks = 1 master + %d workers on %d node%s (%s); launcher: %s\n", size_, size_ - 1,
-               nodes_, nodes_ == 1 ? "" : "s", layout.c_str(), launcher_name().c_str());
+               nodes_, nodes_ == 1 ? "" : "s", layout.c_str(), launcher_name(spawned_world_ != MPI_COMM_NULL).c_str());
   if (slurm.job_id.empty()) return;
   std::fprintf(stderr, "mpp: Slurm job %s: %d task%s on %d node%s (%s), %s CPUs on this node\n", slurm.job_id.c_str(),
                slurm.tasks, slurm.tasks == 1 ? "" : "s", slurm.nodes, slurm.nodes == 1 ? "" : "s",
@@ -267,6 +278,7 @@ void Session::end() {
   current_space = nullptr;
   shared_.reset();  // collective: the workers are past serve() too
   MPI_Comm_free(&comm_);
+  if (spawned_world_ != MPI_COMM_NULL) MPI_Comm_free(&spawned_world_);
   current_session = nullptr;
   if (owns_mpi_) MPI_Finalize();
 }

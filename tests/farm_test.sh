@@ -4,7 +4,7 @@
 # parsed back, exit codes, retries, resume and resume-failed, --timeout killing a task and what
 # it started, --halt now and soon, disBatch directives (REPEAT, BARRIER, BARRIER CHECK), output
 # never interleaved (stdout and --output files), the wall time and SIGUSR1 with a resumed rerun,
-# and the advice when started without worker ranks.
+# and a run started alone (no launcher).
 set -u
 np=$1 farm=$2
 shift 2
@@ -159,10 +159,11 @@ ran=$(rows usr1.log | wc -l)
 ((ran < 100)) || fail "SIGUSR1: every task ran"
 grep -q "0 unfinished task(s)" usr1.err || fail "SIGUSR1: running tasks were killed instead of finishing"
 
-# --- without worker ranks: advice, not a hang ----------------------------------------------
-timeout 60 "$farm" 'echo {}' ::: a >alone.out 2>alone.err
+# --- started alone, as GNU parallel is: it spawns its workers ------------------------------
+MPP_WORKERS=2 timeout 120 "$farm" 'echo alone-{}' ::: a b c >alone.out 2>alone.err
 status=$?
-[[ $status -ne 0 ]] && grep -q "at least 2 MPI ranks.*mpirun -np" alone.err || fail "no workers: exit $status, $(cat alone.err)"
+[[ $status -eq 0 && $(sort alone.out | tr '\n' ' ') == "alone-a alone-b alone-c " ]] ||
+  fail "started alone: exit $status, $(cat alone.out alone.err)"
 [[ $("$farm" --dry-run 'echo {#}' ::: a b | tail -1) == "echo 2 b" ]] || fail "--dry-run"
 "$farm" --halt sometimes tasks.txt 2>usage.err
 [[ $? -eq 2 ]] && grep -q "^mpp-farm: --halt sometimes" usage.err || fail "a usage error: $(cat usage.err)"

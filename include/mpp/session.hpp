@@ -71,7 +71,8 @@ class Session {
   void end();
 
   bool owns_mpi_ = false;
-  MPI_Comm comm_ = MPI_COMM_NULL;  // a private duplicate: mpp's messages never meet the user's
+  MPI_Comm comm_ = MPI_COMM_NULL;           // a private duplicate: mpp's messages never meet the user's
+  MPI_Comm spawned_world_ = MPI_COMM_NULL;  // a program started alone and the workers it spawned
   int rank_ = 0;
   int size_ = 0;
   int nodes_ = 1;
