@@ -2,6 +2,7 @@
 // mpp: Python's multiprocessing model on MPI. Include this one header.
 #include "mpp/async_result.hpp"
 #include "mpp/callbacks.hpp"
+#include "mpp/comm_executor.hpp"
 #include "mpp/errors.hpp"
 #include "mpp/future.hpp"
 #include "mpp/imap.hpp"
