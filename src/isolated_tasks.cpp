@@ -236,6 +236,7 @@ void IsolatedTasks::take(Bytes message) {
   Batch batch(std::move(message));
   if (refuse_if_ended(batch)) return;
   PoolChildren& pool = pool_of(batch);
+  const bool initializer = batch.settings.initializer != 0;
   TaskChild& child = pool.child_for_next_batch();
   unsettled_ += batch.unsettled;
   child.batches.push_back(std::move(batch));
@@ -245,6 +246,11 @@ void IsolatedTasks::take(Bytes message) {
     restart(pool, child);
   else
     child.batches.back().give_to(*child.process);
+  // Python starts every process of a pool at once, each running the initializer: the pool's
+  // other children here start with it.
+  if (initializer)
+    while (pool.children.size() < pool.settings.children_here)
+      restart(pool, *pool.children.emplace_back(std::make_unique<TaskChild>()));
 }
 
 void IsolatedTasks::restart(PoolChildren& pool, TaskChild& child) {
