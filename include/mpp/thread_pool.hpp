@@ -227,7 +227,11 @@ auto ThreadPool::map_job(F&& f, Xs& xs, Options&&... options) {
     Job(Fn function, std::shared_ptr<std::vector<Item>> input) : fn(std::move(function)), items(std::move(input)) {}
     Fn fn;
     std::shared_ptr<std::vector<Item>> items;
-    std::vector<std::optional<detail::stored_t<R>>> slots;
+    // Results written in place when R can be made empty first (no second pass), else as
+    // optionals; never vector<bool>, whose neighbouring bits threads cannot write at once.
+    using Slot = std::conditional_t<std::is_default_constructible_v<detail::stored_t<R>> && !std::is_same_v<R, bool>,
+                                    detail::stored_t<R>, std::optional<detail::stored_t<R>>>;
+    std::vector<Slot> slots;
     std::atomic<std::size_t> chunks_left{0};
     std::mutex error_mutex;
     std::exception_ptr error;  // the first chunk's to fail
@@ -248,10 +252,14 @@ auto ThreadPool::map_job(F&& f, Xs& xs, Options&&... options) {
     if constexpr (std::is_void_v<R>) {
       finish<Output>(*job->state, job->callbacks, std::monostate{}, nullptr);
     } else {
-      Output values;
-      values.reserve(job->slots.size());
-      for (auto& slot : job->slots) values.push_back(std::move(*slot));
-      finish<Output>(*job->state, job->callbacks, std::move(values), nullptr);
+      if constexpr (std::is_same_v<typename Job::Slot, R>) {
+        finish<Output>(*job->state, job->callbacks, std::move(job->slots), nullptr);
+      } else {
+        Output values;
+        values.reserve(job->slots.size());
+        for (auto& slot : job->slots) values.push_back(std::move(*slot));
+        finish<Output>(*job->state, job->callbacks, std::move(values), nullptr);
+      }
     }
   };
   if (n == 0) {
@@ -275,7 +283,7 @@ auto ThreadPool::map_job(F&& f, Xs& xs, Options&&... options) {
                           if constexpr (std::is_void_v<R>) {
                             call();
                           } else {
-                            job->slots[i].emplace(call());
+                            job->slots[i] = call();
                           }
                         }
                       } catch (...) {
