@@ -139,7 +139,10 @@ Session::Session(int& argc, char**& argv) {
   if (initialized)
     throw UsageError("mpp::Session(argc, argv): MPI is already initialised; use mpp::Session(comm) to embed mpp");
   int provided = 0;
-  MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
+  {
+    detail::StdinShield keep_stdin;
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
+  }
   owns_mpi_ = true;
   MPI_Comm world = MPI_COMM_WORLD;
   try {

@@ -1,5 +1,6 @@
 #include "mpp/detail/spawned_workers.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -58,6 +59,25 @@ MPI_Comm spawn(int workers, int argc, char** argv) {
 }
 
 }  // namespace
+
+StdinShield::StdinShield() {
+  const bool launched = std::getenv("OMPI_COMM_WORLD_SIZE") || std::getenv("PMIX_RANK") || std::getenv("PMI_RANK") ||
+                        std::getenv("SLURM_STEP_ID");
+  if (launched) return;
+  saved_ = ::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+  const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (saved_ < 0 || null < 0 || ::dup2(null, STDIN_FILENO) < 0) {  // no stdin to keep, or no way to keep it
+    if (saved_ >= 0) ::close(saved_);
+    saved_ = -1;
+  }
+  if (null >= 0) ::close(null);
+}
+
+StdinShield::~StdinShield() {
+  if (saved_ < 0) return;
+  ::dup2(saved_, STDIN_FILENO);
+  ::close(saved_);
+}
 
 MPI_Comm session_world(int argc, char** argv, MPI_Comm& owned) {
   owned = MPI_COMM_NULL;

@@ -160,7 +160,8 @@ ran=$(rows usr1.log | wc -l)
 grep -q "0 unfinished task(s)" usr1.err || fail "SIGUSR1: running tasks were killed instead of finishing"
 
 # --- started alone, as GNU parallel is: it spawns its workers ------------------------------
-MPP_WORKERS=2 timeout 120 "$farm" 'echo alone-{}' ::: a b c >alone.out 2>alone.err
+# (tasks on stdin: Open MPI's helper daemon of a program started alone must not take them)
+printf 'a\nb\nc\n' | MPP_WORKERS=2 timeout 120 "$farm" 'echo alone-{}' >alone.out 2>alone.err
 status=$?
 [[ $status -eq 0 && $(sort alone.out | tr '\n' ' ') == "alone-a alone-b alone-c " ]] ||
   fail "started alone: exit $status, $(cat alone.out alone.err)"

@@ -6,6 +6,20 @@
 
 namespace mpp::detail {
 
+/// Started without a launcher, MPI_Init forks Open MPI's helper daemon, which would take the
+/// program's stdin (forwarding it to the spawned workers): while the shield lives, the daemon
+/// gets /dev/null instead. Hold one around MPI_Init; stdin is the program's again afterwards.
+class StdinShield {
+ public:
+  StdinShield();
+  ~StdinShield();
+  StdinShield(const StdinShield&) = delete;
+  StdinShield& operator=(const StdinShield&) = delete;
+
+ private:
+  int saved_ = -1;
+};
+
 /// The communicator a Session(argc, argv) runs on, once MPI is initialised: MPI_COMM_WORLD
 /// when the launcher started several ranks; otherwise the parent and its spawned workers
 /// merged (the parent is rank 0), which `owned` receives for the session to free. Throws
