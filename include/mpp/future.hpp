@@ -66,7 +66,6 @@ class FutureState {
   }
   void finish_cancelled() { settle(Phase::cancelled); }
 
-  bool successful() const { return phase() == Phase::finished && !error_; }
   std::exception_ptr error() const { return error_; }
   const stored_t<T>& value() const { return *value_; }
 
