@@ -116,21 +116,33 @@ class ThreadPool {
   }
   void require_running(const char* method) const;
 
-  /// Completes `state` from running `call` on this thread, the callbacks one at a time.
+  /// f bound to copies of args, to be called once on a pool thread; copyable (a job is a
+  /// std::function) even for move-only arguments, which wait in a shared tuple.
+  template <class F, class... Args>
+  static auto bind_call(F&& f, Args&&... args) {
+    return [fn = std::decay_t<F>(std::forward<F>(f)),
+            bound = std::make_shared<std::tuple<std::decay_t<Args>...>>(std::forward<Args>(args)...)]() mutable {
+      return std::apply(fn, std::move(*bound));
+    };
+  }
+  /// Runs `call` on this thread: its value (std::monostate for void), or what it threw.
   template <class R, class Call>
-  void run_into(detail::ResultState<R>& state, const detail::Callbacks<R>& callbacks, Call& call) {
-    std::optional<detail::stored_t<R>> value;
-    std::exception_ptr error;
+  static std::pair<std::optional<detail::stored_t<R>>, std::exception_ptr> outcome_of(Call& call) {
     try {
       if constexpr (std::is_void_v<R>) {
         call();
-        value.emplace();
+        return {std::monostate{}, nullptr};
       } else {
-        value.emplace(call());
+        return {call(), nullptr};
       }
     } catch (...) {
-      error = std::current_exception();
+      return {std::nullopt, std::current_exception()};
     }
+  }
+  /// Completes `state` from running `call` on this thread, the callbacks one at a time.
+  template <class R, class Call>
+  void run_into(detail::ResultState<R>& state, const detail::Callbacks<R>& callbacks, Call& call) {
+    auto [value, error] = outcome_of<R>(call);
     finish(state, callbacks, std::move(value), std::move(error));
   }
   template <class R>
@@ -177,15 +189,14 @@ auto ThreadPool::apply_async(F&& f, Args&&... args) {
     detail::Callbacks<R> callbacks;
     (callbacks.set(std::move(std::get<Split::positional + J>(all))), ...);
     auto state = std::make_shared<detail::ResultState<R>>();
-    auto call = std::make_shared<std::function<R()>>(
-        [fn = Fn(std::forward<F>(f)),
-         bound = std::make_shared<Bound>(std::forward<std::tuple_element_t<I, decltype(all)>>(
-             std::get<I>(all))...)]() mutable { return std::apply(fn, std::move(*bound)); });
     auto shared_callbacks = std::make_shared<detail::Callbacks<R>>(std::move(callbacks));
-    workers_->push({[this, state, shared_callbacks, call] { run_into(*state, *shared_callbacks, *call); },
-                    [this, state, shared_callbacks] {
-                      finish<R>(*state, *shared_callbacks, std::nullopt, detail::terminated_error());
-                    }});
+    workers_->push(
+        {[this, state, shared_callbacks,
+          call = bind_call(std::forward<F>(f), std::forward<std::tuple_element_t<I, decltype(all)>>(std::get<I>(
+                                                   all))...)]() mutable { run_into(*state, *shared_callbacks, call); },
+         [this, state, shared_callbacks] {
+           finish<R>(*state, *shared_callbacks, std::nullopt, detail::terminated_error());
+         }});
     return AsyncResult<R>(std::move(state), detail::Waiter(workers_->signal()));
   }
   (typename Split::Positional{}, typename Split::Options{});

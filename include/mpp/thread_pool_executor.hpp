@@ -42,31 +42,19 @@ class ThreadPoolExecutor {
   template <class F, class... Args>
   auto submit(F&& f, Args&&... args) {
     using Fn = std::decay_t<F>;
-    using Bound = std::tuple<std::decay_t<Args>...>;
     static_assert(std::is_invocable_v<Fn&, std::decay_t<Args>...>,
                   "mpp: ThreadPoolExecutor::submit: f cannot be called with these arguments");
     using R = std::invoke_result_t<Fn&, std::decay_t<Args>...>;
     require_open();
     auto state = std::make_shared<detail::FutureState<R>>();
-    auto call = std::make_shared<std::function<R()>>(
-        [fn = Fn(std::forward<F>(f)), bound = std::make_shared<Bound>(std::forward<Args>(args)...)]() mutable {
-          return std::apply(fn, std::move(*bound));
-        });
     auto& workers = *pool_.workers_;
-    const auto id = workers.push({[state, call] {
-                                    state->mark_running();
-                                    try {
-                                      if constexpr (std::is_void_v<R>) {
-                                        (*call)();
-                                        state->finish(std::monostate{}, nullptr);
-                                      } else {
-                                        state->finish((*call)(), nullptr);
-                                      }
-                                    } catch (...) {
-                                      state->finish(std::nullopt, std::current_exception());
-                                    }
-                                  },
-                                  [state] { state->finish_cancelled(); }});
+    const auto id =
+        workers.push({[state, call = ThreadPool::bind_call(std::forward<F>(f), std::forward<Args>(args)...)]() mutable {
+                        state->mark_running();
+                        auto [value, error] = ThreadPool::outcome_of<R>(call);
+                        state->finish(std::move(value), std::move(error));
+                      },
+                      [state] { state->finish_cancelled(); }});
     state->drop_from_queue = [&workers, id] { return workers.drop(id); };
     return Future<R>(std::move(state), detail::Waiter(workers.signal()));
   }
