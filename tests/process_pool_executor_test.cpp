@@ -24,6 +24,12 @@ int fail_with_message(int x) { throw std::domain_error("no good: " + std::to_str
 
 int worker_pid_plus(int x) { return ::getpid() + x; }
 
+/// The pid of the process that ran it, after `ms`: tasks that overlap show which ran side by side.
+int pid_after_ms(int ms) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  return ::getpid();
+}
+
 int initialized_value = 0;
 void set_initialized_value(int value) { initialized_value = value; }
 int read_initialized_value() { return initialized_value; }
@@ -254,7 +260,8 @@ TEST(ProcessPoolExecutor, IsolatedRunsMoreProcessesThanWorkers) {
   const int processes = mpp::Session::current().workers() + 2;
   mpp::ProcessPoolExecutor executor(mpp::PoolOptions{.processes = processes, .isolated = true});
   std::vector<mpp::Future<int>> futures;
-  for (int i = 0; i < processes; ++i) futures.push_back(executor.submit(worker_pid_plus, 0));
+  // Each task lasts long enough that the next finds its process busy and goes to another.
+  for (int i = 0; i < processes; ++i) futures.push_back(executor.submit(pid_after_ms, 300));
   std::vector<int> pids;
   for (auto& f : futures) pids.push_back(f.result());
   std::sort(pids.begin(), pids.end());
