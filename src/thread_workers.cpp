@@ -58,6 +58,17 @@ std::uint64_t ThreadWorkers::push(Job job) {
   return id;
 }
 
+void ThreadWorkers::push(std::vector<Job> jobs) {
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& job : jobs) queue_.emplace_back(next_id_++, std::move(job));
+  }
+  if (jobs.size() == 1)
+    work_or_stop_.notify_one();
+  else
+    work_or_stop_.notify_all();
+}
+
 bool ThreadWorkers::drop(std::uint64_t id) {
   std::vector<Job> dropped;
   {
@@ -122,9 +133,9 @@ void ThreadWorkers::serve(const std::function<void()>& initializer) {
     queue_.pop_front();
     ++running_;
     lock.unlock();
-    job.run();  // a job catches its own exceptions: they belong to its result
-    job = {};   // what it captured goes before the next one starts
-    signal_->notify();
+    const bool changed = job.run();  // a job catches its own exceptions: they belong to its result
+    job = {};                        // what it captured goes before the next one starts
+    if (changed) signal_->notify();
     lock.lock();
     if (--running_ == 0 && queue_.empty()) idle_.notify_all();
   }

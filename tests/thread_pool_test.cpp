@@ -41,6 +41,38 @@ TEST(ThreadPool, MapRunsCapturingLambdasInOrder) {
   EXPECT_EQ(pool.map([](int x) { return x; }, std::vector<int>{}).size(), 0u);
 }
 
+TEST(ThreadPool, MapLeavesTheCallersItemsAloneAndMapAsyncReadsACopy) {
+  mpp::ThreadPool pool(3);
+  // A function that changes its item by reference changes the pool's copy, as in Python.
+  std::vector<std::string> words{"a", "bb", "ccc", "dddd", "eeeee"};
+  auto lengths = pool.map(
+      [](std::string& word) {
+        word += "!";
+        return word.size();
+      },
+      words, 2);
+  EXPECT_EQ(lengths, (std::vector<std::size_t>{2, 3, 4, 5, 6}));
+  EXPECT_EQ(words, (std::vector<std::string>{"a", "bb", "ccc", "dddd", "eeeee"}));
+  // map_async returns at once: the caller may change or drop its input meanwhile.
+  std::atomic<bool> go{false};
+  auto xs = std::make_unique<std::vector<int>>(iota(2000));
+  auto squares = pool.map_async(
+      [&go](const int& x) {
+        while (!go) std::this_thread::yield();
+        return x * x;
+      },
+      *xs);
+  std::fill(xs->begin(), xs->end(), -1);
+  xs.reset();
+  go = true;
+  const auto got = squares.get();
+  ASSERT_EQ(got.size(), 2000u);
+  for (int i = 0; i < 2000; ++i) EXPECT_EQ(got[static_cast<std::size_t>(i)], i * i);
+  // starmap reads tuples in place or copied alike.
+  const std::vector<std::pair<int, int>> pairs{{1, 2}, {3, 4}, {5, 6}};
+  EXPECT_EQ(pool.starmap([](int a, int b) { return a * b; }, pairs), (std::vector<int>{2, 12, 30}));
+}
+
 TEST(ThreadPool, TasksRunOnThePoolsThreadsNamedAsPython) {
   mpp::ThreadPool pool(3);
   EXPECT_EQ(mpp::current_thread_name(), "MainThread");

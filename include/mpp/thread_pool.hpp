@@ -70,20 +70,20 @@ class ThreadPool {
   /// [f(x) for x in xs], in order; a chunksize (default as Pool's: 4 chunks per thread) may follow.
   template <class F, std::ranges::input_range Xs, class... Options>
   auto map(F&& f, Xs&& xs, Options&&... options) {
-    return map_async(std::forward<F>(f), std::forward<Xs>(xs), std::forward<Options>(options)...).get();
+    return map_job<false, true>(std::forward<F>(f), xs, std::forward<Options>(options)...).get();
   }
   template <class F, std::ranges::input_range Xs, class... Options>
   auto starmap(F&& f, Xs&& tuples, Options&&... options) {
-    return starmap_async(std::forward<F>(f), std::forward<Xs>(tuples), std::forward<Options>(options)...).get();
+    return map_job<true, true>(std::forward<F>(f), tuples, std::forward<Options>(options)...).get();
   }
   /// map without waiting; options: a chunksize, mpp::callback(...), mpp::error_callback(...).
   template <class F, std::ranges::input_range Xs, class... Options>
   auto map_async(F&& f, Xs&& xs, Options&&... options) {
-    return map_job<false>(std::forward<F>(f), xs, std::forward<Options>(options)...);
+    return map_job<false, false>(std::forward<F>(f), xs, std::forward<Options>(options)...);
   }
   template <class F, std::ranges::input_range Xs, class... Options>
   auto starmap_async(F&& f, Xs&& tuples, Options&&... options) {
-    return map_job<true>(std::forward<F>(f), tuples, std::forward<Options>(options)...);
+    return map_job<true, false>(std::forward<F>(f), tuples, std::forward<Options>(options)...);
   }
   /// Results in input order as they can be handed out; chunksize default 1, as Python's.
   template <class F, std::ranges::input_range Xs>
@@ -154,7 +154,8 @@ class ThreadPool {
     detail::complete(state, callbacks, std::move(value), std::move(error), described ? &*described : nullptr);
   }
 
-  template <bool Star, class F, class Xs, class... Options>
+  /// `Waits`: the caller waits for the result (map, starmap), so chunks may read its input in place.
+  template <bool Star, bool Waits, class F, class Xs, class... Options>
   auto map_job(F&& f, Xs& xs, Options&&... options);
   template <class F, class Xs>
   auto imap_job(F&& f, Xs& xs, std::size_t chunksize, bool ordered);
@@ -164,6 +165,7 @@ class ThreadPool {
   static auto shared_items(Xs& xs) {
     using Item = std::remove_cvref_t<std::ranges::range_value_t<Xs>>;
     auto items = std::make_shared<std::vector<Item>>();
+    if constexpr (std::ranges::sized_range<Xs>) items->reserve(std::ranges::size(xs));
     for (auto&& x : xs) items->push_back(std::forward<decltype(x)>(x));
     return items;
   }
@@ -190,30 +192,45 @@ auto ThreadPool::apply_async(F&& f, Args&&... args) {
     (callbacks.set(std::move(std::get<Split::positional + J>(all))), ...);
     auto state = std::make_shared<detail::ResultState<R>>();
     auto shared_callbacks = std::make_shared<detail::Callbacks<R>>(std::move(callbacks));
-    workers_->push(
-        {[this, state, shared_callbacks,
-          call = bind_call(std::forward<F>(f), std::forward<std::tuple_element_t<I, decltype(all)>>(std::get<I>(
-                                                   all))...)]() mutable { run_into(*state, *shared_callbacks, call); },
-         [this, state, shared_callbacks] {
-           finish<R>(*state, *shared_callbacks, std::nullopt, detail::terminated_error());
-         }});
+    workers_->push({[this, state, shared_callbacks,
+                     call = bind_call(std::forward<F>(f), std::forward<std::tuple_element_t<I, decltype(all)>>(
+                                                              std::get<I>(all))...)]() mutable {
+                      run_into(*state, *shared_callbacks, call);
+                      return true;
+                    },
+                    [this, state, shared_callbacks] {
+                      finish<R>(*state, *shared_callbacks, std::nullopt, detail::terminated_error());
+                    }});
     return AsyncResult<R>(std::move(state), detail::Waiter(workers_->signal()));
   }
   (typename Split::Positional{}, typename Split::Options{});
 }
 
-template <bool Star, class F, class Xs, class... Options>
+template <bool Star, bool Waits, class F, class Xs, class... Options>
 auto ThreadPool::map_job(F&& f, Xs& xs, Options&&... options) {
   static_assert(((std::integral<std::remove_cvref_t<Options>> || detail::is_callback_option_v<Options>)&&...),
                 "mpp: ThreadPool map options are a chunksize, mpp::callback(...) and mpp::error_callback(...)");
   using Fn = std::decay_t<F>;
-  auto items = shared_items(xs);
-  using Item = typename decltype(items)::element_type::value_type;
+  using Item = std::remove_cvref_t<std::ranges::range_value_t<Xs>>;
+  constexpr bool callable_on_const = [] {
+    if constexpr (Star) {
+      return requires(Fn & fn, const Item& item) { std::apply(fn, item); };
+    } else {
+      return std::is_invocable_v<Fn&, const Item&>;
+    }
+  }();
+  // A map the caller waits for reads its contiguous input in place: page faults on a fresh
+  // copy cost more than trivial tasks. Otherwise (and for functions that take the item by
+  // non-const reference) the chunks read a copy, as Python's pool does.
+  constexpr bool borrows = Waits && callable_on_const && std::ranges::contiguous_range<Xs> &&
+                           std::ranges::sized_range<Xs> &&
+                           std::is_lvalue_reference_v<std::ranges::range_reference_t<Xs>>;
+  using Stored = std::conditional_t<borrows, const Item, Item>;
   using R = decltype([] {
     if constexpr (Star) {
-      return std::type_identity<decltype(std::apply(std::declval<Fn&>(), std::declval<Item&>()))>{};
+      return std::type_identity<decltype(std::apply(std::declval<Fn&>(), std::declval<Stored&>()))>{};
     } else {
-      return std::type_identity<std::invoke_result_t<Fn&, Item&>>{};
+      return std::type_identity<std::invoke_result_t<Fn&, Stored&>>{};
     }
   }())::type;
   using Output = detail::map_output_t<R>;
@@ -230,14 +247,13 @@ auto ThreadPool::map_job(F&& f, Xs& xs, Options&&... options) {
     }
   };
   (take(std::forward<Options>(options)), ...);
-  const std::size_t n = items->size();
-  if (chunksize == 0) chunksize = std::max<std::size_t>(1, (n + 4 * size() - 1) / (4 * size()));
 
   // The chunks fill their slots; the last one to end completes the result.
   struct Job {
-    Job(Fn function, std::shared_ptr<std::vector<Item>> input) : fn(std::move(function)), items(std::move(input)) {}
+    explicit Job(Fn function) : fn(std::move(function)) {}
     Fn fn;
-    std::shared_ptr<std::vector<Item>> items;
+    std::shared_ptr<std::vector<Item>> copy;  // the input, unless borrowed
+    Stored* items = nullptr;
     // Results written in place when R can be made empty first (no second pass), else as
     // optionals; never vector<bool>, whose neighbouring bits threads cannot write at once.
     using Slot = std::conditional_t<std::is_default_constructible_v<detail::stored_t<R>> && !std::is_same_v<R, bool>,
@@ -249,7 +265,17 @@ auto ThreadPool::map_job(F&& f, Xs& xs, Options&&... options) {
     detail::Callbacks<Output> callbacks;
     std::shared_ptr<detail::ResultState<Output>> state = std::make_shared<detail::ResultState<Output>>();
   };
-  auto job = std::make_shared<Job>(Fn(std::forward<F>(f)), items);
+  auto job = std::make_shared<Job>(Fn(std::forward<F>(f)));
+  std::size_t n = 0;
+  if constexpr (borrows) {
+    job->items = std::ranges::data(xs);
+    n = std::ranges::size(xs);
+  } else {
+    job->copy = shared_items(xs);
+    job->items = job->copy->data();
+    n = job->copy->size();
+  }
+  if (chunksize == 0) chunksize = std::max<std::size_t>(1, (n + 4 * size() - 1) / (4 * size()));
   job->slots.resize(std::is_void_v<R> ? 0 : n);
   job->chunks_left = (n + chunksize - 1) / chunksize;
   job->callbacks = std::move(callbacks);
@@ -258,8 +284,11 @@ auto ThreadPool::map_job(F&& f, Xs& xs, Options&&... options) {
       std::lock_guard lock(job->error_mutex);
       if (!job->error) job->error = std::move(error);
     }
-    if (--job->chunks_left > 0) return;
-    if (job->error) return finish<Output>(*job->state, job->callbacks, std::nullopt, job->error);
+    if (--job->chunks_left > 0) return false;
+    if (job->error) {
+      finish<Output>(*job->state, job->callbacks, std::nullopt, job->error);
+      return true;
+    }
     if constexpr (std::is_void_v<R>) {
       finish<Output>(*job->state, job->callbacks, std::monostate{}, nullptr);
     } else {
@@ -272,38 +301,42 @@ auto ThreadPool::map_job(F&& f, Xs& xs, Options&&... options) {
         finish<Output>(*job->state, job->callbacks, std::move(values), nullptr);
       }
     }
+    return true;
   };
   if (n == 0) {
     job->chunks_left = 1;
     chunk_ended(nullptr);
   }
+  std::vector<detail::ThreadWorkers::Job> chunks;
+  chunks.reserve(job->chunks_left);
   for (std::size_t first = 0; first < n; first += chunksize) {
     const std::size_t last = std::min(n, first + chunksize);
-    workers_->push({[job, chunk_ended, first, last] {
-                      std::exception_ptr error;
-                      try {
-                        for (std::size_t i = first; i < last; ++i) {
-                          auto& item = (*job->items)[i];
-                          auto call = [&] {
-                            if constexpr (Star) {
-                              return std::apply(job->fn, item);
+    chunks.push_back({[job, chunk_ended, first, last] {
+                        std::exception_ptr error;
+                        try {
+                          for (std::size_t i = first; i < last; ++i) {
+                            auto& item = job->items[i];
+                            auto call = [&] {
+                              if constexpr (Star) {
+                                return std::apply(job->fn, item);
+                              } else {
+                                return std::invoke(job->fn, item);
+                              }
+                            };
+                            if constexpr (std::is_void_v<R>) {
+                              call();
                             } else {
-                              return std::invoke(job->fn, item);
+                              job->slots[i] = call();
                             }
-                          };
-                          if constexpr (std::is_void_v<R>) {
-                            call();
-                          } else {
-                            job->slots[i] = call();
                           }
+                        } catch (...) {
+                          error = std::current_exception();
                         }
-                      } catch (...) {
-                        error = std::current_exception();
-                      }
-                      chunk_ended(std::move(error));
-                    },
-                    [chunk_ended] { chunk_ended(detail::terminated_error()); }});
+                        return chunk_ended(std::move(error));
+                      },
+                      [chunk_ended] { chunk_ended(detail::terminated_error()); }});
   }
+  workers_->push(std::move(chunks));
   return AsyncResult<Output>(job->state, detail::Waiter(workers_->signal()));
 }
 
@@ -319,19 +352,24 @@ auto ThreadPool::imap_job(F&& f, Xs& xs, std::size_t chunksize, bool ordered) {
   const std::size_t n = items->size();
   auto slots = std::make_shared<detail::ImapSlots<R>>(ordered, n, chunksize);
   auto fn = std::make_shared<Fn>(std::forward<F>(f));
+  std::vector<detail::ThreadWorkers::Job> chunks;
+  chunks.reserve((n + chunksize - 1) / chunksize);
   for (std::size_t first = 0; first < n; first += chunksize) {
     const std::size_t last = std::min(n, first + chunksize);
-    workers_->push({[fn, items, slots, first, last] {
-                      std::vector<R> values;
-                      try {
-                        for (std::size_t i = first; i < last; ++i) values.push_back(std::invoke(*fn, (*items)[i]));
-                      } catch (...) {
-                        return slots->fail_chunk(first, std::current_exception());
-                      }
-                      slots->put_chunk(first, std::move(values));
-                    },
-                    [slots, first] { slots->fail_chunk(first, detail::terminated_error()); }});
+    chunks.push_back({[fn, items, slots, first, last] {
+                        std::vector<R> values;
+                        try {
+                          for (std::size_t i = first; i < last; ++i) values.push_back(std::invoke(*fn, (*items)[i]));
+                        } catch (...) {
+                          slots->fail_chunk(first, std::current_exception());
+                          return true;
+                        }
+                        slots->put_chunk(first, std::move(values));
+                        return true;
+                      },
+                      [slots, first] { slots->fail_chunk(first, detail::terminated_error()); }});
   }
+  workers_->push(std::move(chunks));
   return ImapResult<R>(std::move(slots), detail::Waiter(workers_->signal()));
 }
 

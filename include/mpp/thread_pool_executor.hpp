@@ -53,6 +53,7 @@ class ThreadPoolExecutor {
                         state->mark_running();
                         auto [value, error] = ThreadPool::outcome_of<R>(call);
                         state->finish(std::move(value), std::move(error));
+                        return true;
                       },
                       [state] { state->finish_cancelled(); }});
     state->drop_from_queue = [&workers, id] { return workers.drop(id); };

@@ -21,7 +21,9 @@ namespace mpp::detail {
 class ThreadWorkers {
  public:
   struct Job {
-    std::function<void()> run;
+    /// Runs the job; returns whether a result changed, so that its waiters look again (a map
+    /// chunk other than the last changes none: waking the caller for it only costs a switch).
+    std::function<bool()> run;
     std::function<void()> dropped;  // the job leaves the queue without running (may be empty)
   };
 
@@ -36,6 +38,8 @@ class ThreadWorkers {
   int size() const { return thread_count_; }
   /// Queues a job; its id names it for drop().
   std::uint64_t push(Job job);
+  /// Queues jobs at once (a map's chunks): one lock and one wake-up call for all.
+  void push(std::vector<Job> jobs);
   /// Takes the job out of the queue and calls its `dropped`; false when it runs or ran.
   bool drop(std::uint64_t id);
   /// Drops every queued job; running ones go on.
