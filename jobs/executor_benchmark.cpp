@@ -31,11 +31,16 @@ double throughput(mpp::ProcessPoolExecutor& executor, int tasks) {
   return tasks / seconds_since(start);
 }
 
+/// The best of 3 rounds, as the Python side measures it.
 double round_trip_us(mpp::ProcessPoolExecutor& executor, int trips) {
   for (int i = 0; i < 20; ++i) executor.submit(trivial, i).result();
-  const auto start = Clock::now();
-  for (int i = 0; i < trips; ++i) executor.submit(trivial, i).result();
-  return seconds_since(start) / trips * 1e6;
+  double best = 1e9;
+  for (int round = 0; round < 3; ++round) {
+    const auto start = Clock::now();
+    for (int i = 0; i < trips; ++i) executor.submit(trivial, i).result();
+    best = std::min(best, seconds_since(start));
+  }
+  return best / trips * 1e6;
 }
 
 double thread_pool_map(int items) {

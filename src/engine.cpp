@@ -133,6 +133,7 @@ void Engine::submit(const std::shared_ptr<Lane>& lane, std::vector<Task> tasks) 
   }
   outstanding_ += tasks.size();
   if (!lane->solo) pool_tasks_ += tasks.size();
+  dispatch_wanted_ = true;
   ++submissions_;
   // A short nap ends soon by itself; waking the thread would only crowd the cores.
   if (progress_nap_us_ >= long_nap.count()) {
@@ -229,8 +230,9 @@ bool Engine::try_progress() {
 
 bool Engine::progress_locked() {
   bool did = reap_sends();
-  did |= receive_results();
-  did |= objects_.serve_requests();
+  const bool mail = message_waiting(comm_, MPI_ANY_SOURCE);
+  if (mail) did |= receive_results();
+  did |= objects_.serve_requests(mail);
   did |= dispatch();
   return did;
 }
@@ -312,6 +314,7 @@ void Engine::finish_task(Lane& lane, int rank, const ResultHeader& result, std::
     const auto run_ns = static_cast<double>(result.run_ns);
     lane.typical_run_ns = lane.typical_run_ns < 0 ? run_ns : 0.8 * lane.typical_run_ns + 0.2 * run_ns;
   }
+  dispatch_wanted_ = true;
   if (!lane.solo) {
     --pool_running_;
     --pool_tasks_;
@@ -389,6 +392,7 @@ std::uint64_t Engine::launch(Task& task, int rank) {
 }
 
 bool Engine::dispatch() {
+  if (!dispatch_wanted_.exchange(false)) return false;
   struct Message {
     int rank;
     Tag tag;

@@ -23,10 +23,12 @@ Reply failure_reply(Failure failure, const std::string& message) {
 
 ObjectServer::ObjectServer(MPI_Comm comm, std::function<void()> changed) : comm_(comm), changed_(std::move(changed)) {}
 
-bool ObjectServer::serve_requests() {
+bool ObjectServer::serve_requests(bool mail) {
   bool did = false;
   Bytes request;
-  while (const auto status = try_receive(comm_, MPI_ANY_SOURCE, static_cast<int>(Tag::requests), request)) {
+  while (mail) {
+    const auto status = try_receive(comm_, MPI_ANY_SOURCE, static_cast<int>(Tag::requests), request);
+    if (!status) break;
     did = true;
     const int rank = status->MPI_SOURCE;
     std::lock_guard lock(mutex_);

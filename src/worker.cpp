@@ -186,12 +186,13 @@ void serve(MPI_Comm comm, int rank, const std::string& host, std::chrono::micros
     return take(Tag::isolated_tasks, "isolated tasks", [&] { isolated.take(std::move(batch)); });
   };
   for (;;) {
-    if (take(Tag::tasks, "tasks", [&] { run_batch(comm, batch, rank, host); }) || take_isolated() ||
-        take(Tag::process, "process", [&] { processes.start(batch); })) {
+    const bool mail = message_waiting(comm, 0);
+    if (mail && (take(Tag::tasks, "tasks", [&] { run_batch(comm, batch, rank, host); }) || take_isolated() ||
+                 take(Tag::process, "process", [&] { processes.start(batch); }))) {
       backoff.reset();
-    } else if (take(Tag::lane_end, "pool end", [&] { isolated.end_lane(batch); })) {
+    } else if (mail && take(Tag::lane_end, "pool end", [&] { isolated.end_lane(batch); })) {
       // a pool's children left; no work came with it
-    } else if (try_receive(comm, 0, static_cast<int>(Tag::stop), batch)) {
+    } else if (mail && try_receive(comm, 0, static_cast<int>(Tag::stop), batch)) {
       return;
     } else if (processes.empty() && isolated.idle()) {
       backoff.pause();

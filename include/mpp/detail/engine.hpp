@@ -24,6 +24,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "mpp/detail/backoff.hpp"
 #include "mpp/detail/deadline.hpp"
 #include "mpp/detail/object_server.hpp"
 #include "mpp/detail/protocol.hpp"
@@ -224,6 +225,9 @@ class Engine {
   std::unordered_map<std::uint64_t, InFlight> in_flight_;
   std::size_t rotation_ = 0;
 
+  /// Tasks were queued or a worker freed since dispatch() last looked: only then may it find
+  /// work to send (a master waiting for one result polls millions of times; each skips the scan).
+  std::atomic<bool> dispatch_wanted_{true};
   std::atomic<std::size_t> outstanding_{0};  // tasks queued or running, all lanes
   std::atomic<std::size_t> pool_tasks_{0};   // of those, pool tasks (not Processes)
   std::atomic<std::size_t> pool_running_{0};
@@ -261,8 +265,8 @@ bool Engine::wait_until(Done&& done, std::optional<Clock::time_point> deadline) 
       std::atomic<int>& count;
       ~Leave() { --count; }
     } leave{spinning_waiters_};
-    while (Clock::now() < spin_end) {
-      if (!try_progress()) std::this_thread::yield();
+    for (unsigned polls = 1; Clock::now() < spin_end; ++polls) {
+      if (!try_progress() && polls % polls_per_yield == 0) std::this_thread::yield();
       if (done()) return true;
       if (stopped_by_wall_time()) end_for_wall_time();
       if (deadline && Clock::now() >= *deadline) return false;

@@ -48,7 +48,8 @@ class ObjectServer {
 
   /// Serves every request waiting from the workers and answers parked calls whose time ran out.
   /// Called by the thread driving the engine's progress; true if it did anything.
-  bool serve_requests();
+  /// `mail`: a message may wait (see message_waiting); without it only the expiry runs.
+  bool serve_requests(bool mail = true);
 
   /// A master thread waits for a call to proceed: from now on every served request wakes the
   /// master's waiters (otherwise they sleep through the workers' traffic undisturbed).
