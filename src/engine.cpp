@@ -290,8 +290,8 @@ void Engine::deliver_message(int source, const Bytes& message) {
       } else {
         const auto report = ErrorReport::read(payload);
         entry.sink->ran(entry.first_index, TaskRun{source, header, report.type});
-        entry.sink->fail(entry.first_index,
-                         RemoteError(report.type, report.message, report.rank, report.host, report.item));
+        entry.sink->fail(entry.first_index, RemoteError(report.type, report.message, report.rank, report.host,
+                                                        report.item, report.thrown_as));
       }
       delivering_results = false;
     }

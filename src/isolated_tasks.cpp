@@ -446,7 +446,7 @@ void IsolatedTasks::send_failures(Batch& batch, std::span<const std::size_t> tas
   Writer out;
   for (const std::size_t i : tasks) {
     const auto& task = batch.tasks[i];
-    ErrorReport report{type, message, host_, rank_, std::nullopt};
+    ErrorReport report{type, message, host_, rank_, std::nullopt, {}};
     if (task.header.first_index != no_item) report.item = task.header.first_index + item_in_task;
     if (batch.settle(i)) --unsettled_;
     ResultHeader result = how;

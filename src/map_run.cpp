@@ -67,7 +67,7 @@ bool MapRun::retry(std::uint64_t first, RemoteError& error) {
                   std::to_string(failed.rank()) + ", host " + failed.host() + ";";
     }
     attempts.pop_back();
-    error = RemoteError(error.type(), attempts, error.rank(), error.host(), error.item());
+    error = RemoteError(error.type(), attempts, error.rank(), error.host(), error.item(), error.thrown_as());
   }
   return false;
 }

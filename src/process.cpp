@@ -115,7 +115,8 @@ void ProcessState::deliver(std::uint64_t, Reader& ending) {
 }
 
 void ProcessState::fail(std::uint64_t, const RemoteError& error) {
-  print_failure(name, ErrorReport{error.type(), error.message(), error.host(), error.rank(), std::nullopt});
+  print_failure(
+      name, ErrorReport{error.type(), error.message(), error.host(), error.rank(), std::nullopt, error.thrown_as()});
   record_exit(1);
 }
 

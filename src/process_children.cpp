@@ -112,7 +112,7 @@ void ProcessChildren::report_ending(const Running& process, const ChildEnding& e
 void ProcessChildren::report_failure(std::uint64_t task_id, const std::string& message) {
   Writer out;
   append_result(out, ResultHeader{task_id, 0, 0, 0, 1}, [&](Writer& payload) {
-    ErrorReport{"std::system_error", message, host_, rank_, std::nullopt}.write(payload);
+    ErrorReport{"std::system_error", message, host_, rank_, std::nullopt, {}}.write(payload);
   });
   send_bytes(comm_, 0, Tag::results, out.bytes());
 }

@@ -23,7 +23,7 @@ RemoteError describe_local_exception(std::exception_ptr error) {
     report = describe_current_exception();
   }
   const ProcessInfo me = current_process();
-  return RemoteError(report.type, report.message, me.rank, me.host);
+  return RemoteError(report.type, report.message, me.rank, me.host, std::nullopt, report.thrown_as);
 }
 
 ThreadWorkers::ThreadWorkers(int threads, std::string name_prefix, std::function<void()> initializer)

@@ -16,6 +16,7 @@
 #include "mpp/detail/mpi_check.hpp"
 #include "mpp/detail/process_children.hpp"
 #include "mpp/detail/shipping.hpp"
+#include "mpp/errors.hpp"
 
 namespace mpp::detail {
 namespace {
@@ -151,9 +152,14 @@ ErrorReport describe_current_exception() {
   ErrorReport report;
   try {
     throw;
+  } catch (const RemoteError& e) {  // another task's failure, passed on: it keeps its type
+    report.type = "mpp::RemoteError";
+    report.message = e.what();
+    report.thrown_as = e.thrown_as();
   } catch (const std::exception& e) {
     report.type = demangled(typeid(e).name());
     report.message = e.what();
+    report.thrown_as = travelling_type_of(std::current_exception());
   } catch (...) {
     const std::type_info* type = abi::__cxa_current_exception_type();
     report.type = type ? demangled(type->name()) : "unknown";

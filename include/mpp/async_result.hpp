@@ -104,7 +104,8 @@ class ApplySink final : public TaskSink {
     complete(*state_, callbacks_, std::move(value), error, nullptr);
   }
   void fail(std::uint64_t, const RemoteError& remote) override {
-    complete(*state_, callbacks_, std::nullopt, std::make_exception_ptr(remote), &remote);
+    auto error = thrown_on_master(remote);
+    complete(*state_, callbacks_, std::nullopt, error, remote_error_in(error));
   }
   void cancel(std::uint64_t) override { complete(*state_, callbacks_, std::nullopt, terminated_error(), nullptr); }
 

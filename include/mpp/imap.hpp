@@ -138,7 +138,7 @@ class ImapStream final : public TaskSink, public ImapSlots<R> {
   void fail(std::uint64_t first, const RemoteError& remote) override {
     RemoteError error = remote;
     if (run_ && run_->retry(first, error)) return;  // it runs again; its slots wait
-    chunk_failed(first, std::make_exception_ptr(error));
+    chunk_failed(first, thrown_on_master(error));
   }
   void cancel(std::uint64_t first) override { chunk_failed(first, terminated_error()); }
   void dispatched(std::uint64_t first, int rank) override {

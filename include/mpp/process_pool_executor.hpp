@@ -45,7 +45,7 @@ class FutureSink final : public TaskSink {
     }
   }
   void fail(std::uint64_t, const RemoteError& remote) override {
-    state_->finish(std::nullopt, std::make_exception_ptr(remote));
+    state_->finish(std::nullopt, detail::thrown_on_master(remote));
   }
   void cancel(std::uint64_t) override { state_->finish_cancelled(); }
 

@@ -67,10 +67,7 @@ class MapSink final : public TaskSink {
   void fail(std::uint64_t first, const RemoteError& remote) override {
     RemoteError error = remote;
     if (run_ && run_->retry(first, error)) return;  // it runs again; this chunk is not done
-    if (!error_) {
-      error_ = std::make_exception_ptr(error);
-      remote_.emplace(error);
-    }
+    if (!error_) error_ = thrown_on_master(error);
     chunk_done();
   }
   void dispatched(std::uint64_t first, int rank) override {
@@ -106,7 +103,7 @@ class MapSink final : public TaskSink {
         value.emplace(std::move(output_));
       }
     }
-    complete(*state_, callbacks_, std::move(value), error_, remote_ ? &*remote_ : nullptr);
+    complete(*state_, callbacks_, std::move(value), error_, remote_error_in(error_));
   }
 
   std::shared_ptr<ResultState<Output>> state_;
@@ -117,7 +114,6 @@ class MapSink final : public TaskSink {
   std::size_t items_done_ = 0;
   std::conditional_t<std::is_void_v<R>, std::monostate, std::vector<R>> output_;
   std::exception_ptr error_;
-  std::optional<RemoteError> remote_;
   std::unique_ptr<MapRun> run_;
 };
 

@@ -164,6 +164,7 @@ struct ErrorReport {
   std::string host;
   int rank = 0;
   std::optional<std::uint64_t> item;
+  std::string thrown_as;  // see RemoteError::thrown_as
 
   void write(Writer& out) const {
     out.write(type);
@@ -172,6 +173,7 @@ struct ErrorReport {
     out.write(rank);
     out.write(static_cast<std::uint8_t>(item.has_value()));
     out.write(item.value_or(0));
+    out.write(thrown_as);
   }
   static ErrorReport read(Reader& in) {
     ErrorReport report;
@@ -182,6 +184,7 @@ struct ErrorReport {
     const bool has_item = in.read<std::uint8_t>() != 0;
     const auto item = in.read<std::uint64_t>();
     if (has_item) report.item = item;
+    report.thrown_as = in.read<std::string>();
     return report;
   }
 };
