@@ -85,3 +85,46 @@ TEST(PoolImap, EmptyInputIsAnEmptyRange) {
   for (int y : pool.imap(square, std::vector<int>{})) count += y + 1;
   EXPECT_EQ(count, 0);
 }
+
+// CPython's test_imap_handle_iterable_exception: imap returns, hands out the results of the
+// whole chunks read before the input threw, then throws its exception.
+TEST(PoolImap, AnInputThatThrowsEndsTheResultsWithItsException) {
+  mpp::Pool pool;
+  mpp_test::ThrowingGenerator first(10, 3);
+  auto it = pool.imap(square, first, 1);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(it.next(), i * i);
+  EXPECT_THROW(it.next(), mpp_test::SayWhenError);
+
+  mpp_test::ThrowingGenerator second(20, 7);
+  auto chunked = pool.imap(square, second, 2);
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(chunked.next(), i * i);
+  EXPECT_THROW(chunked.next(), mpp_test::SayWhenError);
+
+  // A view computing its items throws the same way.
+  auto computed = std::views::iota(0, 10) | std::views::transform([](int i) {
+                    if (i == 5) throw mpp_test::SayWhenError();
+                    return i;
+                  });
+  auto viewed = pool.imap(square, computed);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(viewed.next(), i * i);
+  EXPECT_THROW(viewed.next(), mpp_test::SayWhenError);
+}
+
+// CPython's test_imap_unordered_handle_iterable_exception.
+TEST(PoolImapUnordered, AnInputThatThrowsEndsTheResultsWithItsException) {
+  mpp::Pool pool;
+  for (const auto& [total, when, chunksize] : {std::tuple{10, 3, 1}, std::tuple{20, 7, 2}}) {
+    mpp_test::ThrowingGenerator input(total, when);
+    auto it = pool.imap_unordered(square, input, static_cast<std::size_t>(chunksize));
+    std::vector<int> expected;
+    for (int i = 0; i < when - when % chunksize; ++i) expected.push_back(i * i);
+    std::vector<int> got;
+    EXPECT_THROW(
+        {
+          for (int i = 0; i < total; ++i) got.push_back(*it.next());
+        },
+        mpp_test::SayWhenError);
+    std::sort(got.begin(), got.end());
+    EXPECT_EQ(got, expected);
+  }
+}

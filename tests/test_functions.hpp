@@ -3,8 +3,10 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <iterator>
 #include <mpp/mpp.hpp>
 #include <numeric>
+#include <ranges>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -29,5 +31,38 @@ inline int throw_at_seven(int x) {
   if (x == 7) throw std::invalid_argument("seven is not allowed");
   return x;
 }
+
+/// CPython's exception_throwing_generator(total, when): yields 0, 1, ... total-1 and throws
+/// SayWhenError instead of `when`. A single-pass (input) range.
+struct SayWhenError : std::runtime_error {
+  SayWhenError() : std::runtime_error("Somebody said when") {}
+};
+class ThrowingGenerator {
+ public:
+  ThrowingGenerator(int total, int when) : total_(total), when_(when) {}
+  struct iterator {
+    using value_type = int;
+    using difference_type = std::ptrdiff_t;
+    ThrowingGenerator* from;
+    int operator*() const {
+      if (from->next_ == from->when_) throw SayWhenError();
+      return from->next_;
+    }
+    iterator& operator++() {
+      ++from->next_;
+      return *this;
+    }
+    void operator++(int) { ++*this; }
+    bool operator==(std::default_sentinel_t) const { return from->next_ >= from->total_; }
+  };
+  iterator begin() { return {this}; }
+  std::default_sentinel_t end() { return {}; }
+
+ private:
+  int total_;
+  int when_;
+  int next_ = 0;
+};
+static_assert(std::ranges::input_range<ThrowingGenerator> && !std::ranges::forward_range<ThrowingGenerator>);
 
 }  // namespace mpp_test

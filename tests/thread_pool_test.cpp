@@ -2,6 +2,7 @@
 // (this test runs without a launcher and never starts a Session).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -15,6 +16,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "test_functions.hpp"
 
 using namespace std::chrono_literals;
 
@@ -279,4 +282,22 @@ TEST(ThreadPoolExecutor, FuturesOfTwoExecutorsAreWaitedOnTogether) {
   auto [done, not_done] = mpp::wait(both, 10s);
   EXPECT_EQ(done.size(), 2u);
   EXPECT_TRUE(not_done.empty());
+}
+
+TEST(ThreadPool, ImapOfAnInputThatThrowsEndsWithItsException) {
+  mpp::ThreadPool pool(2);
+  mpp_test::ThrowingGenerator input(20, 7);
+  auto it = pool.imap([](int x) { return x * x; }, input, 2);
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(it.next(), i * i);
+  EXPECT_THROW(it.next(), mpp_test::SayWhenError);
+  mpp_test::ThrowingGenerator again(10, 3);
+  auto unordered = pool.imap_unordered([](int x) { return x; }, again);
+  std::vector<int> got;
+  EXPECT_THROW(
+      {
+        while (auto x = unordered.next()) got.push_back(*x);
+      },
+      mpp_test::SayWhenError);
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (std::vector<int>{0, 1, 2}));
 }

@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <ranges>
 #include <string>
 #include <utility>
 #include <variant>
@@ -108,6 +109,20 @@ class ImapSlots {
   std::size_t handed_out_ = 0;
   std::exception_ptr finish_error_;
 };
+
+/// Reads `xs` into `items` until its end or until iterating it throws; returns that exception.
+/// An imap then hands out the results of the whole chunks read and throws it after them, as
+/// Python's imap does with an iterable that raises.
+template <class Xs, class Item>
+std::exception_ptr read_input(Xs& xs, std::vector<Item>& items) {
+  if constexpr (std::ranges::sized_range<Xs>) items.reserve(std::ranges::size(xs));
+  try {
+    for (auto&& x : xs) items.push_back(std::forward<decltype(x)>(x));
+  } catch (...) {
+    return std::current_exception();
+  }
+  return nullptr;
+}
 
 /// An imap's results as the engine delivers them.
 template <class R>

@@ -237,6 +237,10 @@ class Pool {
 
   template <bool Ordered, class F, class Xs, class... Options>
   auto imap_job(F f, Xs& xs, Options&&... options);
+  /// imap over a forward range; `input_error`: reading the input threw after `xs` (see
+  /// detail::read_input), so only its whole chunks run and next() throws the error after them.
+  template <bool Ordered, class F, class Xs, class... Options>
+  auto imap_of(F f, Xs& xs, std::exception_ptr input_error, Options&&... options);
   /// The long-run machinery of a map or imap over `items` of F (null when no option asks for
   /// any); `chunksize` becomes the journal's where one exists.
   template <class Item, class Result, class F>
@@ -400,36 +404,46 @@ auto Pool::map_job(F f, Xs& xs, Options&&... options) {
 
 template <bool Ordered, class F, class Xs, class... Options>
 auto Pool::imap_job(F f, Xs& xs, Options&&... options) {
-  if constexpr (!std::ranges::forward_range<Xs>) {
-    auto items = materialize(xs);
-    return imap_job<Ordered>(f, items, std::forward<Options>(options)...);
+  // Items that are computed as they are read (a stream, a generator, a transform view) may
+  // throw: read them first, keeping what came before.
+  if constexpr (!std::ranges::forward_range<Xs> || !std::is_lvalue_reference_v<std::ranges::range_reference_t<Xs>>) {
+    std::vector<std::ranges::range_value_t<Xs>> items;
+    auto input_error = detail::read_input(xs, items);
+    return imap_of<Ordered>(f, items, std::move(input_error), std::forward<Options>(options)...);
   } else {
-    using Types = MapTypes<false, F, Xs>;
-    Types::check();
-    using Item = typename Types::Item;
-    using R = typename Types::Result;
-    static_assert(!std::is_void_v<R>, "mpp: imap needs a function that returns a value; use map for side effects");
-    static_assert(((std::integral<std::remove_cvref_t<Options>> || detail::is_long_run_option_v<Options>)&&...),
-                  "mpp: imap options are a chunksize, mpp::journal(...), mpp::retries(...), mpp::progress() and "
-                  "mpp::status_log(...); iterate the result instead of passing callbacks");
-    require_running(Ordered ? "imap" : "imap_unordered");
-    MapOptions<std::vector<R>> given;
-    given.chunksize = 1;  // Python's default for imap
-    (given.take(std::forward<Options>(options)), ...);
-    if (given.chunksize == 0) throw std::invalid_argument("mpp: imap chunksize must be at least 1");
-    const auto items = static_cast<std::size_t>(std::ranges::distance(xs));
-    std::size_t chunksize = fitted_chunksize(items, given.chunksize);
-    auto run = plan_map<Item, R>(f, given.long_run, items, chunksize);
-    auto* planned = run.get();
-    auto stream = std::make_shared<detail::ImapStream<R>>(Ordered, items, chunksize, std::move(run));
-    if (items == 0) {
-      stream->finish_empty();
-    } else {
-      submit_map(make_chunks<Item, &detail::invoke_map<F, Item, false>>(f, xs, items, chunksize, stream), stream,
-                 planned, given.long_run);
-    }
-    return ImapResult<R>(std::move(stream), detail::Waiter(*engine_));
+    return imap_of<Ordered>(f, xs, nullptr, std::forward<Options>(options)...);
   }
+}
+
+template <bool Ordered, class F, class Xs, class... Options>
+auto Pool::imap_of(F f, Xs& xs, std::exception_ptr input_error, Options&&... options) {
+  using Types = MapTypes<false, F, Xs>;
+  Types::check();
+  using Item = typename Types::Item;
+  using R = typename Types::Result;
+  static_assert(!std::is_void_v<R>, "mpp: imap needs a function that returns a value; use map for side effects");
+  static_assert(((std::integral<std::remove_cvref_t<Options>> || detail::is_long_run_option_v<Options>)&&...),
+                "mpp: imap options are a chunksize, mpp::journal(...), mpp::retries(...), mpp::progress() and "
+                "mpp::status_log(...); iterate the result instead of passing callbacks");
+  require_running(Ordered ? "imap" : "imap_unordered");
+  MapOptions<std::vector<R>> given;
+  given.chunksize = 1;  // Python's default for imap
+  (given.take(std::forward<Options>(options)), ...);
+  if (given.chunksize == 0) throw std::invalid_argument("mpp: imap chunksize must be at least 1");
+  auto items = static_cast<std::size_t>(std::ranges::distance(xs));
+  std::size_t chunksize = fitted_chunksize(items, given.chunksize);
+  if (input_error) items -= items % chunksize;  // the chunk being read when it failed is lost
+  auto run = plan_map<Item, R>(f, given.long_run, items, chunksize);
+  auto* planned = run.get();
+  auto stream = std::make_shared<detail::ImapStream<R>>(Ordered, items, chunksize, std::move(run));
+  if (input_error) stream->fail_at_end(std::move(input_error));
+  if (items == 0) {
+    stream->finish_empty();
+  } else {
+    submit_map(make_chunks<Item, &detail::invoke_map<F, Item, false>>(f, xs, items, chunksize, stream), stream, planned,
+               given.long_run);
+  }
+  return ImapResult<R>(std::move(stream), detail::Waiter(*engine_));
 }
 
 }  // namespace mpp

@@ -165,8 +165,7 @@ class ThreadPool {
   static auto shared_items(Xs& xs) {
     using Item = std::remove_cvref_t<std::ranges::range_value_t<Xs>>;
     auto items = std::make_shared<std::vector<Item>>();
-    if constexpr (std::ranges::sized_range<Xs>) items->reserve(std::ranges::size(xs));
-    for (auto&& x : xs) items->push_back(std::forward<decltype(x)>(x));
+    if (auto error = detail::read_input(xs, *items)) std::rethrow_exception(error);
     return items;
   }
 
@@ -343,14 +342,17 @@ auto ThreadPool::map_job(F&& f, Xs& xs, Options&&... options) {
 template <class F, class Xs>
 auto ThreadPool::imap_job(F&& f, Xs& xs, std::size_t chunksize, bool ordered) {
   using Fn = std::decay_t<F>;
-  auto items = shared_items(xs);
-  using Item = typename decltype(items)::element_type::value_type;
+  using Item = std::remove_cvref_t<std::ranges::range_value_t<Xs>>;
   using R = std::invoke_result_t<Fn&, Item&>;
   static_assert(!std::is_void_v<R>, "mpp: imap needs a function that returns a value; use map for side effects");
   require_running(ordered ? "imap" : "imap_unordered");
   if (chunksize == 0) throw std::invalid_argument("mpp: imap chunksize must be at least 1");
-  const std::size_t n = items->size();
+  auto items = std::make_shared<std::vector<Item>>();
+  auto input_error = detail::read_input(xs, *items);
+  std::size_t n = items->size();
+  if (input_error) n -= n % chunksize;  // the chunk being read when it failed is lost, as in Python
   auto slots = std::make_shared<detail::ImapSlots<R>>(ordered, n, chunksize);
+  if (input_error) slots->fail_at_end(std::move(input_error));
   auto fn = std::make_shared<Fn>(std::forward<F>(f));
   std::vector<detail::ThreadWorkers::Job> chunks;
   chunks.reserve((n + chunksize - 1) / chunksize);
