@@ -124,6 +124,15 @@ std::exception_ptr read_input(Xs& xs, std::vector<Item>& items) {
   return nullptr;
 }
 
+/// Reads all of `xs` into a vector, rethrowing what iterating it throws (a single-pass range
+/// is read whole before chunks are cut from it, as Python's map reads an iterable).
+template <class Xs>
+auto read_all(Xs& xs) {
+  std::vector<std::remove_cvref_t<std::ranges::range_value_t<Xs>>> items;
+  if (auto error = read_input(xs, items)) std::rethrow_exception(error);
+  return items;
+}
+
 /// An imap's results as the engine delivers them.
 template <class R>
 class ImapStream final : public TaskSink, public ImapSlots<R> {

@@ -272,15 +272,6 @@ class Pool {
   template <class F, class R, class... Args>
   AsyncResult<R> submit_apply(F f, detail::Callbacks<R> callbacks, int target_rank, Args&&... args);
 
-  /// A single-pass range (a stream, a generator) read into a vector, as Python's map does with
-  /// an iterable; chunks are then cut from the copy.
-  template <class Xs>
-  static auto materialize(Xs& xs) {
-    std::vector<std::ranges::range_value_t<Xs>> items;
-    for (auto&& x : xs) items.push_back(std::forward<decltype(x)>(x));
-    return items;
-  }
-
   /// Ships f(args...) to a worker (`target_rank`, or any when 0); its outcome goes to `sink`.
   template <class F, class... Args>
   void submit_call(F f, std::shared_ptr<detail::TaskSink> sink, int target_rank, Args&&... args);
@@ -367,7 +358,7 @@ std::vector<detail::Task> Pool::make_chunks(F f, Xs& xs, std::size_t items, std:
 template <bool Star, class F, class Xs, class... Options>
 auto Pool::map_job(F f, Xs& xs, Options&&... options) {
   if constexpr (!std::ranges::forward_range<Xs>) {
-    auto items = materialize(xs);
+    auto items = detail::read_all(xs);
     return map_job<Star>(f, items, std::forward<Options>(options)...);
   } else {
     using Types = MapTypes<Star, F, Xs>;

@@ -163,10 +163,8 @@ class ThreadPool {
   /// The input as a shared vector: chunks index into it from any thread.
   template <class Xs>
   static auto shared_items(Xs& xs) {
-    using Item = std::remove_cvref_t<std::ranges::range_value_t<Xs>>;
-    auto items = std::make_shared<std::vector<Item>>();
-    if (auto error = detail::read_input(xs, *items)) std::rethrow_exception(error);
-    return items;
+    auto items = detail::read_all(xs);
+    return std::make_shared<decltype(items)>(std::move(items));
   }
 
   State state_ = State::running;
