@@ -54,9 +54,13 @@ bool ObjectServer::serve_requests(bool mail) {
     }
     if (header.wants_reply) {
       answer(rank, header.call, reply);
-    } else if (reply.failure != Failure::none) {
+    } else if (reply.failure != Failure::none && told_of_failed_posts_.insert({header.object, rank}).second) {
+      // Once per object and rank: a producer's puts after a shutdown fail one after another.
       std::string message(reply.result.begin(), reply.result.end());
-      std::fprintf(stderr, "mpp: a call from rank %d that expects no answer failed: %s\n", rank, message.c_str());
+      std::fprintf(stderr,
+                   "mpp: a call from rank %d that expects no answer failed: %s (further such failures on this "
+                   "object from this rank are not shown)\n",
+                   rank, message.c_str());
     }
   }
   if (parked_count_ > 0) {

@@ -116,6 +116,8 @@ void throw_failure(const Reply& reply) {
       throw std::out_of_range(message);
     case Failure::broken_pipe:
       throw BrokenPipeError(message);
+    case Failure::shut_down:
+      throw ShutDown(message);
     case Failure::timed_out:
       throw TimeoutError("mpp: the call timed out");
     default:

@@ -67,6 +67,43 @@ mpp::Queue<int> make_queue_on_worker(int first, int count) {
   return q;
 }
 
+/// CPython's _TestSimpleQueue._test_empty: waits for its cue, puts two items, gives the cue back.
+void put_two_when_told(mpp::SimpleQueue<int> q, mpp::Event can_start, mpp::Event can_continue) {
+  can_start.wait();
+  q.put(1);
+  q.put(0);
+  can_continue.set();
+}
+
+/// Waits for an item and says what it got: an item, or the queue's shutdown.
+void get_or_report_shutdown(mpp::Queue<int> q, mpp::Queue<std::string> report) {
+  try {
+    report.put("got " + std::to_string(q.get()));
+  } catch (const mpp::ShutDown&) {
+    report.put("shut down");
+  }
+}
+
+/// Waits for room in a full queue and says whether the item went in or the queue shut down.
+void put_or_report_shutdown(mpp::Queue<int> full, mpp::Queue<std::string> report) {
+  try {
+    full.put(7, 30s);
+    report.put("put");
+  } catch (const mpp::ShutDown&) {
+    report.put("shut down");
+  }
+}
+
+/// Puts until the queue refuses, then says how it stopped.
+void put_until_refused(mpp::Queue<int> q, mpp::Queue<std::string> report) {
+  try {
+    for (int i = 0; i < 100000000; ++i) q.put(i);
+    report.put("never refused");
+  } catch (const mpp::ShutDown&) {
+    report.put("shut down");
+  }
+}
+
 int workers() { return mpp::Session::current().workers(); }
 
 }  // namespace
@@ -193,4 +230,103 @@ TEST(JoinableQueue, JoinWaitsUntilEveryItemIsDone) {
   for (int w = 0; w < workers(); ++w) tasks.put(-1);
   for (auto& p : processes) p.join();
   EXPECT_THROW(tasks.task_done(), mpp::UsageError);  // more task_done() calls than items
+}
+
+TEST(Queue, ClosingAnUnusedQueueLeavesItReadable) {
+  // CPython's test_closed_queue_empty_exceptions: close() on a queue that never put is harmless,
+  // on one that put it closes the handle.
+  mpp::Queue<int> unused;
+  mpp::JoinableQueue<int> unused_joinable;
+  unused.close();
+  unused.join_thread();
+  unused_joinable.close();
+  EXPECT_TRUE(unused.empty());
+  EXPECT_TRUE(unused_joinable.empty());
+
+  mpp::Queue<std::string> used;
+  used.put("foo");
+  used.close();
+  used.join_thread();
+  EXPECT_THROW(used.empty(), mpp::UsageError);
+  mpp::Queue<int> open;
+  EXPECT_THROW(open.join_thread(), mpp::UsageError);  // Python asserts close() came first
+}
+
+TEST(SimpleQueue, AnItemPutOnAWorkerIsThereWhenThePutReturns) {
+  mpp::SimpleQueue<int> q;
+  mpp::Event can_start;
+  mpp::Event can_continue;
+  mpp::Process p(put_two_when_told, q, can_start, can_continue);
+  p.start();
+  EXPECT_TRUE(q.empty());
+  can_start.set();
+  can_continue.wait();
+  EXPECT_FALSE(q.empty());  // the puts returned only once the items were queued
+  EXPECT_EQ(q.get(), 1);
+  EXPECT_EQ(q.get(), 0);
+  EXPECT_TRUE(q.empty());
+  p.join();
+  EXPECT_EQ(p.exitcode(), 0);
+  q.close();
+  q.close();  // closing twice is fine
+  EXPECT_THROW(q.get(), mpp::UsageError);
+}
+
+TEST(Queue, ShutdownRefusesPutsAndEndsGetsOnceEmpty) {
+  mpp::JoinableQueue<int> q;
+  q.put(1);
+  q.put(2);
+  q.shutdown();
+  EXPECT_THROW(q.put(3), mpp::ShutDown);
+  EXPECT_EQ(q.get(), 1);  // what was queued before is still handed out
+  EXPECT_EQ(q.get(), 2);
+  EXPECT_THROW(q.get(), mpp::ShutDown);
+  EXPECT_THROW(q.get(10s), mpp::ShutDown);  // at once, not after the timeout
+  q.task_done();
+  q.task_done();
+  q.join();
+}
+
+TEST(Queue, ImmediateShutdownDropsTheItemsAndReleasesJoin) {
+  mpp::JoinableQueue<int> q;
+  for (int i = 0; i < 5; ++i) q.put(i);
+  q.shutdown(true);
+  EXPECT_THROW(q.get_nowait(), mpp::ShutDown);
+  q.join();  // the dropped items count as done
+  EXPECT_EQ(q.qsize(), 0u);
+}
+
+TEST(Queue, ShutdownWakesWaitingGettersAndPutters) {
+  mpp::Queue<int> empty;
+  mpp::Queue<int> full(1);
+  full.put(0);
+  mpp::Queue<std::string> report;
+  std::vector<mpp::Process> getters;
+  for (int w = 0; w < workers(); ++w) getters.emplace_back(get_or_report_shutdown, empty, report);
+  for (auto& p : getters) p.start();
+  std::this_thread::sleep_for(300ms);  // let them wait in get()
+  empty.shutdown();
+  for (int w = 0; w < workers(); ++w) EXPECT_EQ(report.get(30s), "shut down");
+  for (auto& p : getters) p.join();
+
+  mpp::Process putter(put_or_report_shutdown, full, report);
+  putter.start();
+  std::this_thread::sleep_for(300ms);  // let it wait for room
+  full.shutdown();
+  EXPECT_EQ(report.get(30s), "shut down");
+  putter.join();
+  EXPECT_EQ(full.get(), 0);  // the waiting item never got in
+  EXPECT_THROW(full.get(), mpp::ShutDown);
+}
+
+TEST(Queue, AProducerOnAWorkerStopsWithShutDown) {
+  mpp::Queue<int> q;
+  mpp::Queue<std::string> report;
+  mpp::Process producer(put_until_refused, q, report);
+  producer.start();
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(q.get(30s), i);
+  q.shutdown();
+  EXPECT_EQ(report.get(30s), "shut down");  // its puts do not all vanish unanswered
+  producer.join();
+  EXPECT_EQ(producer.exitcode(), 0);
 }

@@ -171,6 +171,13 @@ class Full : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// Queue::put after Queue::shutdown(), or get once a shut-down queue is empty (Python 3.13's
+/// queue.ShutDown).
+class ShutDown : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 /// Connection::recv() when nothing is left to receive and the other end is closed.
 class EOFError : public std::runtime_error {
  public:

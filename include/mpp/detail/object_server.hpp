@@ -15,7 +15,9 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <unordered_map>
+#include <utility>
 
 #include "mpp/detail/deadline.hpp"
 #include "mpp/detail/requests.hpp"
@@ -96,7 +98,8 @@ class ObjectServer {
   std::mutex mutex_;
   std::unordered_map<std::uint64_t, Entry> objects_;
   std::uint64_t next_id_ = 1;
-  std::atomic<std::size_t> parked_count_{0};  // read unlocked to skip the expiry scan
+  std::set<std::pair<std::uint64_t, int>> told_of_failed_posts_;  // (object, rank) already on stderr
+  std::atomic<std::size_t> parked_count_{0};                      // read unlocked to skip the expiry scan
   Clock::time_point next_expiry_check_{};
 };
 

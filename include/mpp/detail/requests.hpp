@@ -36,6 +36,7 @@ enum class Op : std::uint16_t {
   queue_size,
   queue_task_done,
   queue_join,
+  queue_shutdown,
   // dict
   dict_set,
   dict_get,
@@ -68,7 +69,8 @@ enum class Failure : std::uint8_t {
   index_error,
   broken_pipe,
   usage,
-  gone,  // the object no longer exists
+  gone,       // the object no longer exists
+  shut_down,  // Queue::shutdown() came first
 };
 
 struct RequestHeader {
