@@ -289,8 +289,8 @@ std::optional<Bytes> answer(const Bytes& call, Bytes& note, RelayedSends& sends,
     switch (kind) {
       case Call::remote_access: {
         const auto access = in.read<RemoteAccess>();
-        if ((access.word_bytes != 4 && access.word_bytes != 8) || access.count > std::numeric_limits<int>::max() ||
-            access.in_bytes() != in.remaining())
+        if (access.word_bytes == 0 || access.word_bytes != word_bytes_of(access.type) ||
+            access.count > std::numeric_limits<int>::max() || access.in_bytes() != in.remaining())
           throw MalformedMessage("mpp: a child's remote access does not describe its operands");
         Bytes result(access.out_bytes());
         space.access_remote(access, in.rest().data(), result.data());

@@ -30,6 +30,14 @@ MPI_Datatype mpi_type(WordType type) {
       return MPI_FLOAT;
     case WordType::f64:
       return MPI_DOUBLE;
+    case WordType::i8:
+      return MPI_INT8_T;
+    case WordType::u8:
+      return MPI_UINT8_T;
+    case WordType::i16:
+      return MPI_INT16_T;
+    case WordType::u16:
+      return MPI_UINT16_T;
   }
   throw MalformedMessage("mpp: a remote access names no known word type");
 }
@@ -47,6 +55,26 @@ MPI_Op mpi_op(RemoteAccess::Op op) {
 }
 
 }  // namespace
+
+std::size_t word_bytes_of(WordType type) {
+  switch (type) {
+    case WordType::i8:
+    case WordType::u8:
+      return 1;
+    case WordType::i16:
+    case WordType::u16:
+      return 2;
+    case WordType::i32:
+    case WordType::u32:
+    case WordType::f32:
+      return 4;
+    case WordType::i64:
+    case WordType::u64:
+    case WordType::f64:
+      return 8;
+  }
+  return 0;
+}
 
 std::size_t RemoteAccess::in_bytes() const {
   switch (kind) {

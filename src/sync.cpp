@@ -112,41 +112,72 @@ void Condition::notify_all() { notify(std::numeric_limits<std::int64_t>::max());
 // Barrier words: 0 arrivals ever (ticket counter), 1 epoch (bumped by reset), 2 broken, 3 parties.
 // Ticket t belongs to round t / parties, which opens once arrivals reach its end: no word is
 // ever reset between rounds, so a fast rank cannot slip into the wrong round.
-Barrier::Barrier(std::int64_t parties) : block_(4 * sizeof(std::int64_t)) {
+namespace {
+enum BarrierWord { arrivals, epoch_word, broken_word, parties_word, rounds_opened };
+}  // namespace
+
+Barrier::Barrier(std::int64_t parties) : block_(5 * sizeof(std::int64_t)) {
   if (parties < 1) throw std::invalid_argument("mpp: a Barrier needs at least one party");
-  block_.space().store<std::int64_t>(word(block_, 3), parties);
+  block_.space().store<std::int64_t>(word(block_, parties_word), parties);
 }
 
 std::int64_t Barrier::wait_until(Deadline deadline) {
   auto& space = block_.space();
-  const std::int64_t epoch = space.load<std::int64_t>(word(block_, 1));
+  const std::int64_t epoch = space.load<std::int64_t>(word(block_, epoch_word));
   if (broken()) throw BrokenBarrierError("mpp: the barrier is broken");
   const std::int64_t n = parties();
-  const std::int64_t ticket = space.fetch_add<std::int64_t>(word(block_, 0), 1);
-  const std::int64_t round_end = (ticket / n + 1) * n;
-  if (ticket + 1 == round_end) space.wake(word(block_, 0), INT_MAX);  // the last arrival opens the round
-  auto opened = [&] { return space.load<std::int64_t>(word(block_, 0)) >= round_end; };
+  const std::int64_t ticket = space.fetch_add<std::int64_t>(word(block_, arrivals), 1);
+  const std::int64_t round = ticket / n;
+  if (ticket % n == n - 1) {  // the last arrival runs the action, then opens the round
+    if (!action_.empty()) {
+      try {
+        action_.run();
+      } catch (...) {
+        abort();  // as Python: the others get BrokenBarrierError, this rank the action's error
+        throw;
+      }
+    }
+    open_round(round);
+    return ticket % n;
+  }
+  auto opened = [&] { return space.load<std::int64_t>(word(block_, rounds_opened)) > round; };
   const bool ended = detail::Poller(space).until(
-      [&] { return opened() || broken() || space.load<std::int64_t>(word(block_, 1)) != epoch; }, deadline,
-      word(block_, 0));
-  if (ended && opened() && space.load<std::int64_t>(word(block_, 1)) == epoch) return ticket % n;
+      [&] { return opened() || broken() || space.load<std::int64_t>(word(block_, epoch_word)) != epoch; }, deadline,
+      word(block_, rounds_opened));
+  if (ended && opened() && space.load<std::int64_t>(word(block_, epoch_word)) == epoch) return ticket % n;
   if (!ended) abort();  // a timeout breaks the barrier for everyone, as in Python
-  throw BrokenBarrierError("mpp: the barrier was broken (abort, reset or a timeout) while waiting");
+  throw BrokenBarrierError("mpp: the barrier was broken (abort, reset, a timeout or a failed action) while waiting");
+}
+
+/// Rounds opened only grows: a slow action of one round must not close the next one, which
+/// may have filled and opened meanwhile.
+void Barrier::open_round(std::int64_t round) {
+  auto& space = block_.space();
+  const auto opened = word(block_, rounds_opened);
+  for (std::int64_t seen = space.load<std::int64_t>(opened); seen <= round;) {
+    const std::int64_t before = space.compare_exchange<std::int64_t>(opened, seen, round + 1);
+    if (before == seen) break;
+    seen = before;
+  }
+  space.wake(opened, INT_MAX);
 }
 
 void Barrier::abort() {
-  block_.space().store<std::int64_t>(word(block_, 2), 1);
-  block_.space().wake(word(block_, 0), INT_MAX);  // waiters sleep on the arrivals word
+  block_.space().store<std::int64_t>(word(block_, broken_word), 1);
+  block_.space().wake(word(block_, rounds_opened), INT_MAX);  // waiters sleep on it
 }
 void Barrier::reset() {
   auto& space = block_.space();
-  space.fetch_add<std::int64_t>(word(block_, 1), 1);  // current waiters see a new epoch and give up
-  space.store<std::int64_t>(word(block_, 0), 0);
-  space.store<std::int64_t>(word(block_, 2), 0);
-  space.wake(word(block_, 0), INT_MAX);
+  space.fetch_add<std::int64_t>(word(block_, epoch_word), 1);  // current waiters see a new epoch and give up
+  space.store<std::int64_t>(word(block_, arrivals), 0);
+  space.store<std::int64_t>(word(block_, rounds_opened), 0);
+  space.store<std::int64_t>(word(block_, broken_word), 0);
+  space.wake(word(block_, rounds_opened), INT_MAX);
 }
-bool Barrier::broken() const { return block_.space().load<std::int64_t>(word(block_, 2)) != 0; }
-std::int64_t Barrier::parties() const { return block_.space().load<std::int64_t>(word(block_, 3)); }
-std::int64_t Barrier::n_waiting() const { return block_.space().load<std::int64_t>(word(block_, 0)) % parties(); }
+bool Barrier::broken() const { return block_.space().load<std::int64_t>(word(block_, broken_word)) != 0; }
+std::int64_t Barrier::parties() const { return block_.space().load<std::int64_t>(word(block_, parties_word)); }
+std::int64_t Barrier::n_waiting() const {
+  return block_.space().load<std::int64_t>(word(block_, arrivals)) % parties();
+}
 
 }  // namespace mpp

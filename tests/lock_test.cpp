@@ -218,13 +218,16 @@ TEST(Lock, WorksWithScopedLockOfTwo) {
 TEST(RLock, IsReentrantForItsHolderOnly) {
   mpp::Pool pool;
   mpp::RLock lock;
+  EXPECT_FALSE(lock.locked());
   lock.acquire();
   lock.acquire();
   EXPECT_TRUE(lock.try_lock());
   lock.release();
   lock.release();
+  EXPECT_TRUE(lock.locked()) << "held once more than released";
   EXPECT_FALSE(pool.apply(rlock_try, lock)) << "still held once by the master";
   lock.release();
+  EXPECT_FALSE(lock.locked());
   EXPECT_TRUE(pool.apply(rlock_try, lock));
   EXPECT_EQ(pool.apply(nested, lock, 5), 5);
   EXPECT_THROW(lock.release(), mpp::UsageError);

@@ -57,6 +57,44 @@ double array_sum_seen_by_worker(mpp::Array<double> a) {
   return std::accumulate(v.begin(), v.end(), 0.0);
 }
 
+template <class T>
+int add_ones(mpp::Value<T> v, int times) {
+  for (int i = 0; i < times; ++i) v.fetch_add(T{1});
+  return 0;
+}
+template <class T>
+int add_ones_with_cas(mpp::Value<T> v, int times) {
+  for (int i = 0; i < times; ++i) {
+    T seen = v.get();
+    while (!v.compare_exchange(seen, static_cast<T>(seen + 1))) {
+    }
+  }
+  return 0;
+}
+template <class T>
+int bump_own_element(mpp::Array<T> a, int index) {
+  for (int i = 0; i < 100; ++i) a.fetch_add(static_cast<std::size_t>(index), T{1});
+  return 0;
+}
+int say_hi(mpp::Array<char> text) {
+  text.set_value("hi");
+  return 0;
+}
+long add_raw(mpp::RawValue<long> v, int times) {
+  for (int i = 0; i < times; ++i) v.fetch_add(1);
+  return 0;
+}
+long sum_raw(mpp::RawArray<short> a) {
+  long sum = 0;
+  for (short x : a.to_vector()) sum += x;
+  return sum;
+}
+
+template <class Shared>
+concept has_lock = requires(Shared shared) {
+  shared.get_lock();
+};
+
 template <class F, class V>
 void run_on_every_worker(mpp::Pool& pool, F f, V value, int times) {
   std::vector<mpp::AsyncResult<std::invoke_result_t<F, V, int>>> results;
@@ -205,4 +243,70 @@ TEST(Array, TasksSeeTheMastersArray) {
   mpp::Array<double> a(std::vector<double>{1, 2, 3.5});
   EXPECT_EQ(pool.apply(array_size_seen_by_worker, a), 3u);
   EXPECT_EQ(pool.apply(array_sum_seen_by_worker, a), 6.5);
+}
+
+// Python's typecodes 'c', 'b', 'B', 'h', 'H': 1- and 2-byte values, atomic on both paths.
+template <class T>
+class SmallValue : public ::testing::Test {};
+using SmallTypes = ::testing::Types<char, signed char, unsigned char, short, unsigned short>;
+TYPED_TEST_SUITE(SmallValue, SmallTypes);
+
+TYPED_TEST(SmallValue, FetchAddAndCompareExchangeFromEveryWorkerLoseNothing) {
+  mpp::Pool pool;
+  const int times = 120 / pool.size();  // every worker's adds together fit a signed char
+  mpp::Value<TypeParam> added(0);
+  mpp::Value<TypeParam> swapped(0);
+  run_on_every_worker(pool, add_ones<TypeParam>, added, times);
+  run_on_every_worker(pool, add_ones_with_cas<TypeParam>, swapped, times);
+  EXPECT_EQ(static_cast<int>(added.get()), times * pool.size());
+  EXPECT_EQ(static_cast<int>(swapped.get()), times * pool.size());
+}
+
+TYPED_TEST(SmallValue, NeighbouringElementsStayApart) {
+  mpp::Pool pool;
+  const int used = 2 * pool.size();
+  mpp::Array<TypeParam> a(static_cast<std::size_t>(used + 2), TypeParam{0});
+  std::vector<mpp::AsyncResult<int>> running;
+  for (int i = 0; i < used; ++i) running.push_back(pool.apply_async(bump_own_element<TypeParam>, a, i));
+  for (auto& r : running) r.get();
+  const auto values = a.to_vector();
+  for (int i = 0; i < used + 2; ++i)  // an add that touched a wider word would disturb these
+    EXPECT_EQ(static_cast<int>(values[static_cast<std::size_t>(i)]), i < used ? 100 : 0) << "element " << i;
+}
+
+TEST(Array, CharArrayReadsAndWritesAsAString) {
+  mpp::Array<char> text("hello world");  // Python's Array('c', b'hello world')
+  EXPECT_EQ(text.size(), 11u);
+  EXPECT_EQ(text.value(), "hello world");
+  mpp::Pool pool(1);
+  pool.apply(say_hi, text);
+  EXPECT_EQ(text.value(), "hi");  // up to the NUL written after it
+  EXPECT_EQ(text.raw(), std::string("hi\0lo world", 11));
+  EXPECT_THROW(text.set_value(std::string(12, 'x')), std::out_of_range);
+  EXPECT_EQ(text.value(), "hi");
+  text.set_value("hello world");  // fills it exactly: no room, and no need, for a NUL
+  EXPECT_EQ(text.value(), "hello world");
+  mpp::Array<char> zeroed(4);
+  EXPECT_EQ(zeroed.value(), "");
+}
+
+TEST(RawValue, RawObjectsTravelAndAddWithoutALock) {
+  mpp::Pool pool;
+  mpp::RawValue<long> counter(0);
+  run_on_every_worker(pool, add_raw, counter, increments);
+  EXPECT_EQ(counter.get(), static_cast<long>(increments) * pool.size());
+  mpp::RawArray<short> shorts(std::vector<short>{1, -2, 300});
+  EXPECT_EQ(pool.apply(sum_raw, shorts), 299);
+  static_assert(!has_lock<mpp::RawValue<long>> && !has_lock<mpp::RawArray<short>>, "raw objects have no lock");
+  static_assert(has_lock<mpp::Value<long>> && has_lock<mpp::Array<short>>);
+}
+
+TEST(Value, GetObjIsTheSameNumberWithoutItsLock) {
+  mpp::Value<int> locked(3);
+  mpp::RawValue<int>& raw = locked.get_obj();
+  raw.fetch_add(4);
+  EXPECT_EQ(locked.get(), 7);
+  mpp::Array<unsigned short> array(2, 5);
+  array.get_obj().set(1, 9);
+  EXPECT_EQ(array.to_vector(), (std::vector<unsigned short>{5, 9}));
 }

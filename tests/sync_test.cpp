@@ -4,6 +4,8 @@
 #include <chrono>
 #include <mpp/mpp.hpp>
 #include <set>
+#include <stdexcept>
+#include <string>
 #include <thread>
 
 namespace {
@@ -56,6 +58,38 @@ std::tuple<std::int64_t, double> arrive(mpp::Barrier barrier, int delay_ms) {
 std::string arrive_and_report(mpp::Barrier barrier, int timeout_ms) {
   try {
     barrier.wait(std::chrono::milliseconds(timeout_ms));
+    return "passed";
+  } catch (const mpp::BrokenBarrierError&) {
+    return "broken";
+  }
+}
+
+void count_round(mpp::Value<int> rounds) { rounds.fetch_add(1); }
+
+/// CPython's _test_action_f: once past the barrier, the round's action has run exactly once.
+void pass_and_check_action(mpp::Barrier barrier, mpp::Value<int> rounds, mpp::Queue<int> seen) {
+  for (int round = 1; round <= 3; ++round) {
+    barrier.wait();
+    seen.put(rounds.get() - round);  // 0 when the action ran once per round, before anyone passed
+  }
+}
+
+void failing_action() { throw std::domain_error("the action failed"); }
+
+std::string arrive_and_say_how_it_ended(mpp::Barrier barrier) {
+  try {
+    barrier.wait(10s);
+    return "passed";
+  } catch (const mpp::BrokenBarrierError&) {
+    return "broken";
+  } catch (const std::domain_error& e) {
+    return e.what();
+  }
+}
+
+std::string arrive_with_the_default_timeout(mpp::Barrier barrier) {
+  try {
+    barrier.wait();
     return "passed";
   } catch (const mpp::BrokenBarrierError&) {
     return "broken";
@@ -173,4 +207,52 @@ TEST(Barrier, TimeoutAndAbortBreakIt) {
   barrier.abort();
   EXPECT_THROW(barrier.wait(10ms), mpp::BrokenBarrierError);
   EXPECT_THROW(mpp::Barrier(0), std::invalid_argument);
+}
+
+TEST(Barrier, TheActionRunsOncePerRoundBeforeAnyonePasses) {
+  // CPython's test_action, with processes (the action runs in whichever child arrives last).
+  const int processes = 4;
+  mpp::Value<int> rounds(0);
+  mpp::Barrier barrier(processes + 1, count_round, rounds);
+  mpp::Queue<int> seen;
+  std::vector<mpp::Process> children;
+  for (int p = 0; p < processes; ++p) children.emplace_back(pass_and_check_action, barrier, rounds, seen);
+  for (auto& child : children) child.start();
+  for (int round = 1; round <= 3; ++round) {
+    barrier.wait(30s);
+    EXPECT_EQ(rounds.get(), round);
+  }
+  for (int n = 0; n < 3 * processes; ++n) EXPECT_EQ(seen.get(30s), 0);
+  for (auto& child : children) {
+    child.join();
+    EXPECT_EQ(child.exitcode(), 0);
+  }
+  EXPECT_EQ(rounds.get(), 3);
+}
+
+TEST(Barrier, AFailingActionBreaksItAndReachesTheLastArrival) {
+  mpp::Pool pool;
+  mpp::Barrier barrier(pool.size() + 1, failing_action);
+  std::vector<mpp::AsyncResult<std::string>> results;
+  for (int p = 0; p < pool.size(); ++p) results.push_back(pool.apply_async(arrive_and_say_how_it_ended, barrier));
+  std::multiset<std::string> endings{arrive_and_say_how_it_ended(barrier)};
+  for (auto& r : results) endings.insert(r.get(30s));
+  EXPECT_EQ(endings.count("the action failed"), 1u);
+  EXPECT_EQ(endings.count("broken"), static_cast<std::size_t>(pool.size()));
+  EXPECT_TRUE(barrier.broken());
+}
+
+TEST(Barrier, ItsOwnTimeoutBreaksItWhenWaitHasNone) {
+  // CPython's test_default_timeout: one party never comes.
+  mpp::Pool pool;
+  mpp::Barrier barrier(pool.size() + 1, 200ms);
+  const auto start = Clock::now();
+  std::vector<mpp::AsyncResult<std::string>> results;
+  for (int p = 0; p < pool.size(); ++p) results.push_back(pool.apply_async(arrive_with_the_default_timeout, barrier));
+  for (auto& r : results) EXPECT_EQ(r.get(30s), "broken");
+  EXPECT_GE(Clock::now() - start, 200ms);
+  EXPECT_TRUE(barrier.broken());
+  barrier.reset();
+  mpp::Barrier alone(1, 50ms, count_round, mpp::Value<int>(0));  // a timeout and an action
+  EXPECT_EQ(alone.wait(), 0);
 }

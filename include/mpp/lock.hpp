@@ -81,6 +81,8 @@ class RLock : public detail::LockInterface<RLock> {
   bool try_lock();
   /// Throws mpp::UsageError if this thread of this rank does not hold it.
   void release();
+  /// Whether some thread of some rank holds it (a snapshot, like Python's RLock.locked()).
+  bool locked() const { return lock_.locked(); }
 
   template <class Archive>
   void serialize(Archive& archive, unsigned) {

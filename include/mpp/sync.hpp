@@ -6,6 +6,7 @@
 //   mpp::Semaphore slots(4);  slots.acquire(); ...; slots.release();
 //   mpp::Event ready;         ready.wait();            // another rank: ready.set();
 //   mpp::Barrier sync(3);     sync.wait();             // the third arrival releases all
+//   mpp::Barrier(3, 10s, count_round, rounds)          // a default timeout; count_round(rounds) once a round
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -13,6 +14,7 @@
 
 #include "mpp/detail/deadline.hpp"
 #include "mpp/detail/shared_block.hpp"
+#include "mpp/detail/shipped_call.hpp"
 #include "mpp/lock.hpp"
 #include "mpp/serialization.hpp"
 
@@ -130,11 +132,27 @@ class Condition {
 class Barrier {
  public:
   explicit Barrier(std::int64_t parties);
+  /// As Python's Barrier(parties, action): `action(args...)` runs once per round, on whichever
+  /// rank arrives last, before anyone passes (arguments travel as a task's do: Values, proxies).
+  template <class F, class... Args>
+  requires(!detail::is_duration<F>) Barrier(std::int64_t parties, F action, Args&&... args) : Barrier(parties) {
+    action_ = detail::ShippedCall::of(action, std::forward<Args>(args)...);
+  }
+  /// As Python's Barrier(parties, action, timeout): `timeout` is what wait() without one waits
+  /// at most (C++ puts it before the action, whose arguments come last).
+  template <class Rep, class Period, class... Action>
+  Barrier(std::int64_t parties, std::chrono::duration<Rep, Period> timeout, Action&&... action)
+      : Barrier(parties, std::forward<Action>(action)...) {
+    timeout_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(timeout).count();
+  }
   explicit Barrier(detail::for_loading_t) {}
 
   /// Returns this arrival's index (0 .. parties-1), as Python; throws BrokenBarrierError if
-  /// the barrier is or becomes broken, and breaks it on timeout.
-  std::int64_t wait() { return wait_until(std::nullopt); }
+  /// the barrier is or becomes broken, and breaks it on timeout (the barrier's own, if it has
+  /// one). If the action throws, the barrier breaks and its exception reaches the last arrival.
+  std::int64_t wait() {
+    return wait_until(timeout_ns_ < 0 ? std::nullopt : detail::deadline_after(std::chrono::nanoseconds(timeout_ns_)));
+  }
   template <class Rep, class Period>
   std::int64_t wait(std::chrono::duration<Rep, Period> timeout) {
     return wait_until(detail::deadline_after(timeout));
@@ -149,12 +167,15 @@ class Barrier {
 
   template <class Archive>
   void serialize(Archive& archive, unsigned) {
-    archive& block_;
+    archive& block_& action_& timeout_ns_;
   }
 
  private:
   std::int64_t wait_until(std::optional<std::chrono::steady_clock::time_point> deadline);
-  detail::SharedBlock block_;  // words: arrivals, epoch, broken, parties
+  void open_round(std::int64_t round);
+  detail::SharedBlock block_;     // words: arrivals, epoch, broken, parties, rounds opened
+  detail::ShippedCall action_;    // empty: none
+  std::int64_t timeout_ns_ = -1;  // < 0: wait() waits as long as it takes
 };
 
 }  // namespace mpp

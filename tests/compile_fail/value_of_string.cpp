@@ -1,4 +1,4 @@
-// Misuse: a shared Value holds a 4- or 8-byte arithmetic type, not a string.
+// Misuse: a shared Value holds an arithmetic type of 1, 2, 4 or 8 bytes, not a string.
 #include <mpp/mpp.hpp>
 #include <string>
 

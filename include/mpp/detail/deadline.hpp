@@ -19,4 +19,10 @@ std::optional<Clock::time_point> deadline_after(std::chrono::duration<Rep, Perio
   return now + std::chrono::ceil<Clock::duration>(timeout);
 }
 
+/// Whether T is a std::chrono::duration (a timeout where an overload also takes a function).
+template <class T>
+inline constexpr bool is_duration = false;
+template <class Rep, class Period>
+inline constexpr bool is_duration<std::chrono::duration<Rep, Period>> = true;
+
 }  // namespace mpp::detail

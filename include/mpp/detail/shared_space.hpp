@@ -37,21 +37,29 @@ struct GlobalAddress {
 
 /// Element types that shared words may hold: 4- or 8-byte arithmetic types.
 template <class T>
-concept shared_word = std::is_arithmetic_v<T> && !std::is_same_v<T, bool> && (sizeof(T) == 4 || sizeof(T) == 8);
+concept shared_word =
+    std::is_arithmetic_v<T> && !std::is_same_v<T, bool> &&
+    (std::is_floating_point_v<T> ? sizeof(T) == 4 || sizeof(T) == 8
+                                 : sizeof(T) == 1 || sizeof(T) == 2 || sizeof(T) == 4 || sizeof(T) == 8);
 
 /// The element type of a word operation, as it travels (a child's relayed call carries it).
-enum class WordType : std::uint8_t { i32, i64, u32, u64, f32, f64 };
+enum class WordType : std::uint8_t { i32, i64, u32, u64, f32, f64, i8, u8, i16, u16 };
 
 template <shared_word T>
 constexpr WordType word_type() {
   if constexpr (std::is_floating_point_v<T>) {
     return sizeof(T) == 8 ? WordType::f64 : WordType::f32;
   } else if constexpr (std::is_signed_v<T>) {
-    return sizeof(T) == 8 ? WordType::i64 : WordType::i32;
+    constexpr WordType by_size[] = {WordType::i8, WordType::i16, WordType::i32, WordType::i64};
+    return by_size[std::bit_width(sizeof(T)) - 1];  // 1, 2, 4, 8 bytes
   } else {
-    return sizeof(T) == 8 ? WordType::u64 : WordType::u32;
+    constexpr WordType by_size[] = {WordType::u8, WordType::u16, WordType::u32, WordType::u64};
+    return by_size[std::bit_width(sizeof(T)) - 1];  // 1, 2, 4, 8 bytes
   }
 }
+
+/// The size of a word of `type`; 0 for a value no WordType has (a malformed message).
+std::size_t word_bytes_of(WordType type);
 
 /// One operation on another rank's memory through the world window.
 struct RemoteAccess {
@@ -71,7 +79,9 @@ struct RemoteAccess {
 
 /// The unsigned integer of T's size: compare-and-swap of floating values compares their bits.
 template <class T>
-using bits_t = std::conditional_t<sizeof(T) == 8, std::uint64_t, std::uint32_t>;
+using bits_t = std::conditional_t<
+    sizeof(T) == 8, std::uint64_t,
+    std::conditional_t<sizeof(T) == 4, std::uint32_t, std::conditional_t<sizeof(T) == 2, std::uint16_t, std::uint8_t>>>;
 
 template <class T>
 bool bits_equal(T a, T b) {
