@@ -9,9 +9,12 @@
 #include <map>
 #include <mpp/mpp.hpp>
 #include <numeric>
+#include <optional>
 #include <ranges>
 #include <set>
 #include <sstream>
+#include <unordered_map>
+#include <variant>
 
 #include "test_functions.hpp"
 
@@ -57,6 +60,34 @@ std::map<std::string, int> letter_counts(std::string word) {
   return counts;
 }
 int sum_vector(std::vector<double> v) { return static_cast<int>(std::accumulate(v.begin(), v.end(), 0.0)); }
+
+/// Python's None and a value, a tagged union, a set and a dict, all as arguments and results.
+using Reading = std::variant<std::monostate, int, std::string>;
+std::optional<std::string> name_of(std::optional<int> id) {
+  if (!id) return std::nullopt;
+  return "id" + std::to_string(*id);
+}
+Reading describe(Reading r) {
+  if (std::holds_alternative<int>(r)) return "int " + std::to_string(std::get<int>(r));
+  if (std::holds_alternative<std::string>(r)) return static_cast<int>(std::get<std::string>(r).size());
+  return std::monostate{};
+}
+std::set<int> divisors(int n) {
+  std::set<int> found;
+  for (int d = 1; d <= n; ++d)
+    if (n % d == 0) found.insert(d);
+  return found;
+}
+std::unordered_map<std::string, int> tally(std::vector<std::string> words) {
+  std::unordered_map<std::string, int> counts;
+  for (const auto& w : words) ++counts[w];
+  return counts;
+}
+std::array<int, 3> reversed(std::array<int, 3> a) { return {a[2], a[1], a[0]}; }
+std::optional<std::vector<std::string>> split_if_any(std::string s) {
+  if (s.empty()) return std::nullopt;
+  return std::vector<std::string>{s.substr(0, 1), s.substr(1)};
+}
 
 }  // namespace
 
@@ -212,4 +243,18 @@ TEST(PoolMap, VoidFunctionsRunForTheirEffects) {
   static_assert(std::is_void_v<decltype(pool.map([](int) {}, iota_vector(3)))>);
   pool.map([](int) {}, iota_vector(30), 4);
   EXPECT_EQ(pool.apply(square, 3), 9);  // and the pool is still in order
+}
+
+TEST(PoolMap, CarriesOptionalVariantSetUnorderedMapAndArray) {
+  mpp::Pool pool;
+  EXPECT_EQ(pool.map(name_of, std::vector<std::optional<int>>{7, std::nullopt, 0}),
+            (std::vector<std::optional<std::string>>{"id7", std::nullopt, "id0"}));
+  EXPECT_EQ(pool.map(describe, std::vector<Reading>{3, std::string("four"), std::monostate{}}),
+            (std::vector<Reading>{std::string("int 3"), 4, std::monostate{}}));
+  EXPECT_EQ(pool.apply(divisors, 12), (std::set<int>{1, 2, 3, 4, 6, 12}));
+  const auto counts = pool.apply(tally, std::vector<std::string>{"a", "b", "a"});
+  EXPECT_EQ(counts, (std::unordered_map<std::string, int>{{"a", 2}, {"b", 1}}));
+  EXPECT_EQ(pool.apply(reversed, std::array<int, 3>{1, 2, 3}), (std::array<int, 3>{3, 2, 1}));
+  EXPECT_EQ(pool.apply(split_if_any, std::string("xyz")), (std::vector<std::string>{"x", "yz"}));
+  EXPECT_EQ(pool.apply(split_if_any, std::string()), std::nullopt);
 }

@@ -2,9 +2,13 @@
 // with what they read back.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
 #include <map>
 #include <mpp/detail/wire.hpp>
+#include <optional>
 #include <set>
+#include <variant>
 
 namespace {
 
@@ -22,6 +26,19 @@ struct Pod {
   int a;
   double b;
   char c[3];
+};
+
+struct WithPointer {
+  int count;
+  const double* values;
+};
+struct NestedPointer {
+  Pod pod;
+  WithPointer inner;
+};
+struct ArrayOfPointers {
+  int n;
+  char* names[2];
 };
 
 struct WithSerialize {
@@ -101,5 +118,40 @@ TEST(Wire, SerializableTraitMatchesWhatCanTravel) {
   static_assert(!mpp::is_serializable_v<int*>);
   static_assert(!mpp::is_serializable_v<std::unique_ptr<int>>);
   static_assert(!mpp::is_serializable_v<std::vector<std::unique_ptr<int>>>);
+  static_assert(mpp::is_serializable_v<std::optional<std::string>>);
+  static_assert(mpp::is_serializable_v<std::variant<std::monostate, int, WithSerialize>>);
+  // Raw bytes that hold a pointer would point into the sender's memory: refused, at any depth.
+  static_assert(!mpp::is_serializable_v<WithPointer>);
+  static_assert(!mpp::is_serializable_v<NestedPointer>);
+  static_assert(!mpp::is_serializable_v<ArrayOfPointers>);
+  static_assert(!mpp::is_serializable_v<std::vector<WithPointer>>);
+  static_assert(!mpp::is_serializable_v<std::optional<int*>>);
+  static_assert(!mpp::is_serializable_v<std::map<int, const char*>>);
   SUCCEED();
+}
+
+TEST(Wire, OptionalAndVariantRoundTrip) {
+  EXPECT_EQ(round_trip(std::optional<std::string>("x")), std::optional<std::string>("x"));
+  EXPECT_EQ(round_trip(std::optional<std::string>()), std::nullopt);
+  using Mixed = std::variant<std::monostate, int, std::string>;
+  EXPECT_EQ(round_trip(Mixed(std::string("y"))), Mixed(std::string("y")));
+  EXPECT_EQ(round_trip(Mixed(5)), Mixed(5));
+  EXPECT_EQ(round_trip(Mixed()), Mixed());
+}
+
+TEST(Wire, AVariantNamingNoAlternativeIsMalformed) {
+  using Mixed = std::variant<int, char, short, long, float, std::string>;
+  mpp::detail::Writer out;
+  out.write(Mixed(std::string("z")));
+  auto bytes = out.bytes();
+  const std::uint32_t index = 5;  // the string's: a word found once in these bytes
+  const char* word = reinterpret_cast<const char*>(&index);
+  const auto at = std::search(bytes.begin(), bytes.end(), word, word + sizeof index);
+  ASSERT_NE(at, bytes.end());
+  ASSERT_EQ(std::search(at + 1, bytes.end(), word, word + sizeof index), bytes.end());
+  EXPECT_EQ(std::get<std::string>(mpp::detail::Reader(bytes).read<Mixed>()), "z");
+  const std::uint32_t bad = 9;
+  std::memcpy(&*at, &bad, sizeof bad);
+  mpp::detail::Reader in(bytes);
+  EXPECT_THROW(in.read<Mixed>(), std::runtime_error);
 }

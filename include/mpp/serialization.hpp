@@ -2,10 +2,16 @@
 // Which types can travel between ranks as task arguments and results.
 //
 // Accepted: arithmetic types, enums, any trivially copyable struct (sent as raw bytes),
-// std::string, the standard containers, pairs and tuples of accepted types, and any class
-// with a Boost.Serialization `serialize(Archive&, unsigned)` member or a free `serialize`
-// found next to it. If you wrote `boost::serialization::serialize` for a type you cannot
-// touch, declare it:   template <> struct mpp::is_serializable<Legacy> : std::true_type {};
+// std::string, the standard containers (std::array, set, unordered_map, ...), pairs, tuples,
+// std::optional (Python's None), std::variant and std::monostate of accepted types, and any
+// class with a Boost.Serialization `serialize(Archive&, unsigned)` member or a free
+// `serialize` found next to it. If you wrote `boost::serialization::serialize` for a type you
+// cannot touch, declare it:   template <> struct mpp::is_serializable<Legacy> : std::true_type {};
+//
+// Refused at compile time: pointers, and raw-bytes structs that hold one (a member, a member's
+// member, an array element), since the pointer would point into the sender's memory. Members
+// are inspected for aggregates (plain structs, up to 64 members); a trivially copyable class
+// with constructors and a pointer member cannot be inspected and must not be sent.
 #include <array>
 #include <boost/archive/binary_iarchive.hpp>
 #include <boost/archive/binary_oarchive.hpp>
@@ -22,6 +28,7 @@
 #include <deque>
 #include <list>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <tuple>
@@ -29,7 +36,11 @@
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
+#include <variant>
 #include <vector>
+
+#include "mpp/detail/malformed_message.hpp"
+#include "mpp/detail/pointer_members.hpp"
 
 namespace boost::serialization {
 // Boost 1.74 has no std::tuple support; starmap arguments and tuple results need it.
@@ -63,6 +74,48 @@ T blank() {
   }
 }
 
+}  // namespace detail
+}  // namespace mpp
+
+namespace boost::serialization {
+// Boost 1.74 knows boost::optional and boost::variant, not the std ones.
+template <class Archive, class T>
+void serialize(Archive& archive, std::optional<T>& value, const unsigned int /*version*/) {
+  bool has = value.has_value();
+  archive& has;
+  if constexpr (Archive::is_loading::value) {
+    value.reset();
+    if (!has) return;
+    value.emplace(mpp::detail::blank<T>());
+  }
+  if (has) archive&* value;
+}
+
+template <class Archive, class... Ts>
+void serialize(Archive& archive, std::variant<Ts...>& value, const unsigned int /*version*/) {
+  std::uint32_t index = static_cast<std::uint32_t>(value.index());
+  archive& index;
+  if constexpr (Archive::is_loading::value) {
+    if (index >= sizeof...(Ts))
+      throw mpp::detail::MalformedMessage("mpp: a std::variant names an alternative it does not have");
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      ((index == I
+            ? void(value.template emplace<I>(mpp::detail::blank<std::variant_alternative_t<I, std::variant<Ts...>>>()))
+            : void()),
+       ...);
+    }
+    (std::index_sequence_for<Ts...>{});
+  }
+  std::visit([&archive](auto& alternative) { archive& alternative; }, value);
+}
+
+template <class Archive>
+void serialize(Archive&, std::monostate&, const unsigned int /*version*/) {}
+}  // namespace boost::serialization
+
+namespace mpp {
+namespace detail {
+
 /// Sent as its bytes: no archive, no per-element work.
 template <class T>
 concept raw_bytes = std::is_trivially_copyable_v<T> && !std::is_pointer_v<T> && !std::is_member_pointer_v<T> &&
@@ -80,11 +133,8 @@ concept has_free_serialize = requires(T& value, boost::archive::binary_oarchive&
 template <class T>
 struct elements_serializable : std::false_type {};
 template <template <class...> class C, class... Ts>
-requires(std::same_as<C<Ts...>, std::vector<Ts...>> || std::same_as<C<Ts...>, std::list<Ts...>> ||
-         std::same_as<C<Ts...>, std::deque<Ts...>> || std::same_as<C<Ts...>, std::set<Ts...>> ||
-         std::same_as<C<Ts...>, std::map<Ts...>> || std::same_as<C<Ts...>, std::unordered_map<Ts...>> ||
-         std::same_as<C<Ts...>, std::unordered_set<Ts...>> || std::same_as<C<Ts...>, std::pair<Ts...>> ||
-         std::same_as<C<Ts...>, std::tuple<Ts...>>) struct elements_serializable<C<Ts...>> {
+requires standard_composite<C, Ts...>
+struct elements_serializable<C<Ts...>> {
   // Allocators, comparators and hashers are template arguments too; they are not sent.
   template <class U>
   static constexpr bool ok = is_serializable<U>::value || std::is_empty_v<U>;
@@ -97,7 +147,9 @@ template <class T>
 constexpr bool serializable() {
   if constexpr (std::is_reference_v<T> || std::is_pointer_v<T>) {
     return false;
-  } else if constexpr (raw_bytes<T> || std::same_as<T, std::string>) {
+  } else if constexpr (raw_bytes<T>) {
+    return !holds_pointer<T>();
+  } else if constexpr (std::same_as<T, std::string>) {
     return true;
   } else if constexpr (elements_serializable<T>::value) {
     return true;

@@ -61,9 +61,10 @@ constexpr void check_shippable() {
 
 template <class T>
 constexpr void check_sendable() {
-  static_assert(!std::is_pointer_v<T>,
-                "mpp: a pointer cannot be sent to another rank (it points into this process's memory); "
-                "send the value itself, or a std::vector/std::string holding it.");
+  static_assert(!holds_pointer<T>() || is_serializable_v<T>,
+                "mpp: a pointer cannot be sent to another rank (it points into this process's memory), nor a "
+                "struct or container holding one; send the values themselves (a std::vector or std::string "
+                "instead of a pointer member), or give the struct a Boost.Serialization `serialize` member.");
   static_assert(is_serializable_v<T>,
                 "mpp: this argument or result type cannot be sent between ranks. Make it trivially "
                 "copyable, use std::string / standard containers, or give it a Boost.Serialization "
