@@ -114,6 +114,8 @@ void throw_failure(const Reply& reply) {
       throw KeyError(message);
     case Failure::index_error:
       throw std::out_of_range(message);
+    case Failure::value_error:
+      throw ValueError(message);
     case Failure::broken_pipe:
       throw BrokenPipeError(message);
     case Failure::shut_down:

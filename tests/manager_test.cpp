@@ -26,6 +26,19 @@ void use_dict_then_flag(mpp::DictProxy<int, int> d, mpp::Value<int> done) {
   done.set(1);
 }
 
+/// Sorts and edits a list it was given, from a child process (the master sorts it).
+void sort_and_trim(mpp::ListProxy<int> l) {
+  l.sort();
+  l.remove(l.at(0));
+  l.insert(0, -1);
+}
+
+/// Python's test_namespace child: sets fields the parent reads.
+void set_fields(mpp::NamespaceProxy<std::string> ns) {
+  ns.set("name", "Bob");
+  ns.set("job", "Builder");
+}
+
 int workers() { return mpp::Session::current().workers(); }
 
 }  // namespace
@@ -133,4 +146,111 @@ TEST(Manager, LockAndQueueWorkAcrossRanks) {
     q.put(3);
   }
   EXPECT_EQ(q.get(), 3);
+}
+
+TEST(DictProxy, HasTheRestOfPythonsDictMethods) {
+  mpp::Manager manager;
+  auto d = manager.dict<std::string, int>();
+  d.update(std::vector<std::pair<std::string, int>>{{"a", 1}, {"b", 2}, {"c", 3}});
+  EXPECT_EQ(d.values(), (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(d.copy(), (std::map<std::string, int>{{"a", 1}, {"b", 2}, {"c", 3}}));
+  EXPECT_EQ((d.copy<std::vector<std::pair<std::string, int>>>()),
+            (std::vector<std::pair<std::string, int>>{{"a", 1}, {"b", 2}, {"c", 3}}));
+  EXPECT_EQ(d.pop("b"), 2);
+  EXPECT_THROW(d.pop("b"), mpp::KeyError);
+  EXPECT_EQ(d.pop("b", -1), -1);
+  EXPECT_EQ(d.setdefault("a", 100), 1);  // there already
+  EXPECT_EQ(d.setdefault("z", 26), 26);  // set now
+  EXPECT_EQ(d.get("z"), 26);
+  EXPECT_EQ(d.popitem(), (std::pair<std::string, int>{"z", 26}));  // the last inserted
+  std::vector<std::string> seen;
+  for (const auto& [key, value] : d) seen.push_back(key + "=" + std::to_string(value));
+  EXPECT_EQ(seen, (std::vector<std::string>{"a=1", "c=3"}));
+  d.clear();
+  EXPECT_EQ(d.size(), 0u);
+  EXPECT_THROW(d.popitem(), mpp::KeyError);
+}
+
+TEST(ListProxy, HasTheRestOfPythonsListMethods) {
+  mpp::Manager manager;
+  auto l = manager.list<std::string>({"b", "a", "c", "a"});
+  EXPECT_EQ(l.count("a"), 2u);
+  EXPECT_EQ(l.index("a"), 1u);
+  EXPECT_THROW(l.index("zz"), mpp::ValueError);
+  EXPECT_TRUE(l.contains("c"));
+  EXPECT_FALSE(l.contains("zz"));
+  l.remove("a");  // the first one
+  EXPECT_EQ(l.to_vector(), (std::vector<std::string>{"b", "c", "a"}));
+  EXPECT_THROW(l.remove("zz"), mpp::ValueError);
+  l.insert(1, "x");
+  l.insert(-1, "y");   // before the last, as Python
+  l.insert(100, "z");  // past the end: appended
+  l.insert(-100, "w");
+  EXPECT_EQ(l.to_vector(), (std::vector<std::string>{"w", "b", "x", "c", "y", "a", "z"}));
+  EXPECT_EQ(l.slice(1, 3), (std::vector<std::string>{"b", "x"}));
+  EXPECT_EQ(l.slice(-2, 100), (std::vector<std::string>{"a", "z"}));
+  EXPECT_TRUE(l.slice(5, 2).empty());
+  l.sort();
+  EXPECT_EQ(l.to_vector(), (std::vector<std::string>{"a", "b", "c", "w", "x", "y", "z"}));
+  l.sort(true);
+  EXPECT_EQ(l.at(0), "z");
+  l.reverse();
+  std::string joined;
+  for (const std::string& x : l) joined += x;
+  EXPECT_EQ(joined, "abcwxyz");
+  l.clear();
+  EXPECT_EQ(l.size(), 0u);
+}
+
+TEST(ListProxy, AProcessSortsAndEditsTheSharedList) {
+  mpp::Manager manager;
+  auto l = manager.list<int>({5, 3, 9, 1});
+  mpp::Process p(sort_and_trim, l);
+  p.start();
+  p.join();
+  EXPECT_EQ(p.exitcode(), 0);
+  EXPECT_EQ(l.to_vector(), (std::vector<int>{-1, 3, 5, 9}));
+}
+
+TEST(Manager, NamespaceAndSyncManagerFactories) {
+  mpp::Manager manager;
+  auto ns = manager.Namespace<std::string>();
+  mpp::Process p(set_fields, ns);
+  p.start();
+  p.join();
+  EXPECT_EQ(ns.get("name"), "Bob");
+  EXPECT_EQ(ns.get("job"), "Builder");
+  EXPECT_THROW(ns.get("age"), mpp::KeyError);
+  ns.erase("job");
+  EXPECT_FALSE(ns.contains("job"));
+  EXPECT_THROW(ns.erase("job"), mpp::KeyError);
+
+  auto queue = manager.JoinableQueue<int>();
+  queue.put(1);
+  EXPECT_EQ(queue.get(), 1);
+  queue.task_done();
+  queue.join();
+  auto rlock = manager.RLock();
+  rlock.acquire();
+  EXPECT_TRUE(rlock.try_lock());
+  rlock.release();
+  rlock.release();
+  auto semaphore = manager.BoundedSemaphore(1);
+  semaphore.acquire();
+  semaphore.release();
+  EXPECT_THROW(semaphore.release(), mpp::UsageError);
+  auto event = manager.Event();
+  event.set();
+  EXPECT_TRUE(event.wait(1s));
+  auto condition = manager.Condition();
+  {
+    std::lock_guard<mpp::Condition> hold(condition);
+    condition.notify_all();
+  }
+  auto barrier = manager.Barrier(1);
+  EXPECT_EQ(barrier.wait(), 0);
+  auto array = manager.Array<short>(std::vector<short>{1, 2});
+  EXPECT_EQ(array.get(1), 2);
+  auto semaphore2 = manager.Semaphore(2);
+  EXPECT_EQ(semaphore2.get_value(), 2);
 }

@@ -190,6 +190,12 @@ class BrokenPipeError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// ListProxy::remove(x) / index(x) for a value the list does not hold (Python's ValueError).
+class ValueError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
 /// DictProxy::get(key) for a key the dict does not hold (Python's KeyError).
 class KeyError : public std::out_of_range {
  public:

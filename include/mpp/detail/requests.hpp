@@ -46,6 +46,10 @@ enum class Op : std::uint16_t {
   dict_keys,
   dict_items,
   dict_update,
+  dict_clear,
+  dict_pop,
+  dict_popitem,
+  dict_setdefault,
   // list
   list_append,
   list_extend,
@@ -54,6 +58,14 @@ enum class Op : std::uint16_t {
   list_size,
   list_items,
   list_pop,
+  list_insert,
+  list_remove,
+  list_index,
+  list_count,
+  list_reverse,
+  list_clear,
+  list_slice,
+  list_sort,
   // pipes
   pipe_claim,
   pipe_send,
@@ -67,6 +79,7 @@ enum class Failure : std::uint8_t {
   timed_out,    // waited as long as the caller allowed
   key_error,
   index_error,
+  value_error,  // Python's ValueError: list.remove or list.index of a value not there
   broken_pipe,
   usage,
   gone,       // the object no longer exists
