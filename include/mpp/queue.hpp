@@ -112,7 +112,7 @@ class Queue {
 
   /// One in this many puts on an unbounded queue waits for the master's answer, so a producer
   /// learns of a shutdown() (the puts in between are refused with a line on stderr).
-  static constexpr std::uint32_t puts_per_confirmation = 32;
+  static constexpr std::uint32_t puts_per_confirmation = 256;
 
   struct HandleState {
     bool closed = false;
