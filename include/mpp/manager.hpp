@@ -112,12 +112,12 @@ class DictProxy : public detail::Proxy {
   }
   /// The value for `key`; mpp::KeyError if there is none.
   V get(const K& key) const {
-    auto value = find(key);
+    auto value = keyed_value(detail::Op::dict_get, key);
     if (!value) throw KeyError("mpp::DictProxy::get: no such key");
     return std::move(*value);
   }
   /// The value for `key`, or `fallback`.
-  V get(const K& key, const V& fallback) const { return find(key).value_or(fallback); }
+  V get(const K& key, const V& fallback) const { return keyed_value(detail::Op::dict_get, key).value_or(fallback); }
   bool contains(const K& key) const {
     auto r = request(detail::Op::dict_contains);
     r.arg(detail::encode(key));
@@ -181,12 +181,12 @@ class DictProxy : public detail::Proxy {
   }
   /// Removes `key` and returns its value; mpp::KeyError if there is none.
   V pop(const K& key) {
-    auto value = take(key);
+    auto value = keyed_value(detail::Op::dict_pop, key);
     if (!value) throw KeyError("mpp::DictProxy::pop: no such key");
     return std::move(*value);
   }
   /// Removes `key` and returns its value, or `fallback` if there is none.
-  V pop(const K& key, const V& fallback) { return take(key).value_or(fallback); }
+  V pop(const K& key, const V& fallback) { return keyed_value(detail::Op::dict_pop, key).value_or(fallback); }
   /// Removes and returns the item inserted last (Python 3.7); mpp::KeyError when empty.
   std::pair<K, V> popitem() {
     auto r = request(detail::Op::dict_popitem);
@@ -206,16 +206,9 @@ class DictProxy : public detail::Proxy {
   std::default_sentinel_t end() const { return {}; }
 
  private:
-  std::optional<V> find(const K& key) const {
-    auto r = request(detail::Op::dict_get);
-    r.arg(detail::encode(key));
-    const auto reply = run(r);
-    auto in = reply.reader();
-    if (in.template read<std::uint8_t>() == 0) return std::nullopt;
-    return detail::decode<V>(in.template read<std::string>());
-  }
-  std::optional<V> take(const K& key) {
-    auto r = request(detail::Op::dict_pop);
+  /// A call on `key` answered [found][value]: dict_get, or dict_pop, which also removes it.
+  std::optional<V> keyed_value(detail::Op op, const K& key) const {
+    auto r = request(op);
     r.arg(detail::encode(key));
     const auto reply = run(r);
     auto in = reply.reader();
