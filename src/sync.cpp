@@ -109,9 +109,9 @@ void Condition::notify(std::int64_t n) {
 
 void Condition::notify_all() { notify(std::numeric_limits<std::int64_t>::max()); }
 
-// Barrier words: 0 arrivals ever (ticket counter), 1 epoch (bumped by reset), 2 broken, 3 parties.
-// Ticket t belongs to round t / parties, which opens once arrivals reach its end: no word is
-// ever reset between rounds, so a fast rank cannot slip into the wrong round.
+// Barrier words: arrivals ever (ticket counter), epoch (bumped by reset), broken, parties, rounds
+// opened. Ticket t belongs to round t / parties; the arrival that ends a round runs the action,
+// then opens it. No word is reset between rounds, so a fast rank cannot slip into the wrong one.
 namespace {
 enum BarrierWord { arrivals, epoch_word, broken_word, parties_word, rounds_opened };
 }  // namespace

@@ -35,7 +35,8 @@ struct GlobalAddress {
   friend auto operator<=>(const GlobalAddress&, const GlobalAddress&) = default;
 };
 
-/// Element types that shared words may hold: 4- or 8-byte arithmetic types.
+/// Element types that shared words may hold: 1-, 2-, 4- or 8-byte integers (not bool), 4- or
+/// 8-byte floating types.
 template <class T>
 concept shared_word =
     std::is_arithmetic_v<T> && !std::is_same_v<T, bool> &&
