@@ -89,7 +89,7 @@ bool read_frame(int fd, Bytes& into) {
 // ---- the child's side ----
 
 /// What the parent writes to the child: the answer to its call, or a message that reached the
-/// parent rank (replies and pipe messages: while its child runs, they are all for the child).
+/// parent rank (a reply: while its child runs, they are all for the child).
 enum class Frame : std::uint8_t { answer, message };
 
 /// The child's end of the link: its calls, and the messages pushed to it.
@@ -333,11 +333,9 @@ bool collect_child_messages(const std::function<void(int, int, Bytes&)>& route) 
   const MPI_Comm comm = Session::current().communicator();
   bool did = false;
   Bytes message;
-  for (const auto& [source, tag] : {std::pair{0, Tag::replies}, std::pair{MPI_ANY_SOURCE, Tag::pipe}}) {
-    while (const auto status = try_receive(comm, source, static_cast<int>(tag), message)) {
-      route(status->MPI_SOURCE, static_cast<int>(tag), message);
-      did = true;
-    }
+  while (const auto status = try_receive(comm, 0, static_cast<int>(Tag::replies), message)) {
+    route(status->MPI_SOURCE, static_cast<int>(Tag::replies), message);
+    did = true;
   }
   return did;
 }
@@ -485,22 +483,18 @@ bool SupervisedChild::serve_link(short revents) {
 SupervisedChild* route_to_children(std::span<SupervisedChild* const> children, int source, int tag,
                                    std::span<const char> message) {
   const std::span<const char> whole[] = {message};
-  if (tag == static_cast<int>(Tag::replies)) {
-    std::uint64_t call = 0;
-    try {
-      call = header_of<ReplyHeader>(message).call;
-    } catch (const MalformedMessage& e) {
-      end_job_on_malformed("reply", source, e);
-    }
-    const int pid = static_cast<int>(call >> 32);
-    for (auto* child : children) {
-      if (child->pid() != pid) continue;
-      child->push(source, tag, whole);
-      return child;
-    }
-    return nullptr;
+  std::uint64_t call = 0;
+  try {
+    call = header_of<ReplyHeader>(message).call;
+  } catch (const MalformedMessage& e) {
+    end_job_on_malformed("reply", source, e);
   }
-  for (auto* child : children) child->push(source, tag, whole);
+  const int pid = static_cast<int>(call >> 32);
+  for (auto* child : children) {
+    if (child->pid() != pid) continue;
+    child->push(source, tag, whole);
+    return child;
+  }
   return nullptr;
 }
 

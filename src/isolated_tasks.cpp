@@ -29,9 +29,9 @@ using Clock = std::chrono::steady_clock;
 
 /// How often running tasks are checked against the pool's task_timeout.
 constexpr auto timeout_look_interval = std::chrono::milliseconds(2);
-/// How often the rank looks for pipe messages to its children while none waits for a reply.
-/// Each look is an MPI probe, and an idle probe in an oversubscribed job yields the core
-/// (Open MPI's yield_when_idle): looking every round would take cores from the children.
+/// How often the rank looks for replies while none is awaited (answers to calls of a child
+/// killed before they came, which are dropped). Each look is an MPI probe, and an idle probe in an oversubscribed job
+/// yields the core (Open MPI's yield_when_idle): looking every round would take cores from the children.
 constexpr auto child_messages_interval = std::chrono::microseconds(200);
 
 /// Frames pushed to a task child: [u8 form][batch], or [u8 form][HandoffRef tasks][HandoffRef
@@ -253,8 +253,15 @@ void IsolatedTasks::take(Bytes message) {
       restart(pool, *pool.children.emplace_back(std::make_unique<TaskChild>()));
 }
 
-void IsolatedTasks::restart(PoolChildren& pool, TaskChild& child) {
+/// The child's process goes (it ended, or is killed now); the master lets go of what it held.
+void IsolatedTasks::retire_process(TaskChild& child) {
+  if (!child.process) return;
+  post_process_ended(child.process->pid());
   child.process.reset();
+}
+
+void IsolatedTasks::restart(PoolChildren& pool, TaskChild& child) {
+  retire_process(child);
   child.timed_out.reset();
   RunningTask* shown = child.shown;
   shown->id = 0;
@@ -285,9 +292,6 @@ void IsolatedTasks::restart(PoolChildren& pool, TaskChild& child) {
       end_job_on_malformed("child", rank_, e);
     }
   });
-  // A pipe message to a task on this rank may be for a sibling: it goes round as if it came in.
-  child.process->route_sends_here(
-      [this](int tag, std::span<const char> sent) { route_to_children(processes(), rank_, tag, sent); });
   for (const auto& batch : child.batches) batch.give_to(*child.process);
 }
 
@@ -368,7 +372,7 @@ bool IsolatedTasks::tend(Backoff& backoff) {
           did = true;
         }
         if (child->batches.empty())
-          child->process.reset();
+          retire_process(*child);
         else
           restart(*pool, *child);
         continue;

@@ -85,8 +85,10 @@ Reply ObjectServer::execute_locked(const Bytes& request, int caller) {
     if (header.object == 0 && header.op == Op::start_process) {
       if (!start_process_) throw ServedFailure(Failure::usage, "mpp: this session cannot start processes");
       start_process_(args);
+    } else if (header.object == 0 && header.op == Op::process_ended) {
+      forget_process_locked({caller, args.read<std::int32_t>()});
     } else if (header.object == 0) {
-      result.write(create_locked(header.op, args));
+      result.write(create_locked(header.op, caller, args));
     } else {
       auto it = objects_.find(header.object);
       if (it == objects_.end())
@@ -126,7 +128,7 @@ Reply ObjectServer::execute_locked(const Bytes& request, int caller) {
   return reply;
 }
 
-std::uint64_t ObjectServer::create_locked(Op op, Reader& args) {
+std::uint64_t ObjectServer::create_locked(Op op, int caller, Reader& args) {
   Entry entry;
   switch (op) {
     case Op::create_queue:
@@ -140,7 +142,7 @@ std::uint64_t ObjectServer::create_locked(Op op, Reader& args) {
       entry.object = make_served_list(args);
       break;
     case Op::create_pipe:
-      entry.object = make_served_pipe();
+      entry.object = make_served_pipe({caller, args.read<std::int32_t>()});
       break;
     default:
       throw ServedFailure(Failure::usage, "mpp: internal error: not a creation call");
@@ -148,6 +150,26 @@ std::uint64_t ObjectServer::create_locked(Op op, Reader& args) {
   const std::uint64_t id = next_id_++;
   objects_.emplace(id, std::move(entry));
   return id;
+}
+
+/// A process gone (killed, crashed, or ended): its calls still waiting will never be read (an
+/// answer would take an item nobody receives), and what it held is let go.
+void ObjectServer::forget_process_locked(ProcessKey process) {
+  for (auto it = objects_.begin(); it != objects_.end();) {
+    Entry& entry = it->second;
+    parked_count_ -= std::erase_if(entry.parked, [&](const Parked& parked) {
+      return parked.rank == process.rank && static_cast<std::int32_t>(parked.call >> 32) == process.pid;
+    });
+    entry.object->process_ended(process);
+    const std::uint64_t id = it->first;
+    if (!entry.parked.empty()) retry_parked_locked(id);
+    it = objects_.find(id);
+    if (it->second.object->finished() && it->second.parked.empty()) {
+      it = objects_.erase(it);
+    } else {
+      ++it;
+    }
+  }
 }
 
 /// After a call changed an object, parked calls on it may proceed; one that proceeds may

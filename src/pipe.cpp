@@ -1,89 +1,84 @@
 #include "mpp/pipe.hpp"
 
+#include <unistd.h>
+
 #include <map>
+#include <mutex>
 #include <string>
 
 #include "mpp/detail/backoff.hpp"
-#include "mpp/detail/mpi_check.hpp"
-#include "mpp/detail/protocol.hpp"
+#include "mpp/detail/engine.hpp"
 #include "mpp/detail/requests.hpp"
-#include "mpp/detail/shared_block.hpp"
 #include "mpp/session.hpp"
 
 namespace mpp::detail {
 namespace {
 
-using EndKey = std::pair<std::uint64_t, std::uint8_t>;
+/// A send does not wait for the master's answer (an OS pipe's write does not wait for the
+/// reader either), except the first one of a copy and one in this many, so a sender to an end
+/// closed everywhere stops with BrokenPipeError. On the master every call runs in place.
+constexpr std::uint32_t send_confirm_interval = 64;
 
-struct PipeHeader {
-  std::uint64_t pipe;
-  std::uint8_t to_end;
-  std::uint8_t eof;
+std::int32_t this_pid() { return static_cast<std::int32_t>(::getpid()); }
+
+/// This process's copies of pipe ends, so a copy arriving again joins the one already here.
+class Registry {
+ public:
+  /// The open copy of (`pipe`, `end`) this process holds, or a new one.
+  std::shared_ptr<PipeEnd> find_or_add(std::uint64_t pipe, std::uint8_t end, bool readable, bool writable) {
+    std::lock_guard lock(mutex_);
+    if (owner_ != ::getpid()) {
+      // A forked child starts with no copies: those of the rank it came from are the rank's.
+      ends_.clear();
+      owner_ = ::getpid();
+    }
+    auto& slot = ends_[{pipe, end}];
+    auto here = slot.lock();
+    if (!here || here->closed()) {
+      here = std::make_shared<PipeEnd>(pipe, end, readable, writable);
+      slot = here;
+    }
+    return here;
+  }
+  void forget(std::uint64_t pipe, std::uint8_t end) {
+    std::lock_guard lock(mutex_);
+    auto it = ends_.find({pipe, end});
+    if (it != ends_.end() && it->second.expired()) ends_.erase(it);
+  }
+
+ private:
+  std::mutex mutex_;
+  pid_t owner_ = ::getpid();
+  std::map<std::pair<std::uint64_t, std::uint8_t>, std::weak_ptr<PipeEnd>> ends_;
 };
 
-/// This rank's ends and the messages that arrived for them.
-struct Inbox {
-  struct Box {
-    std::weak_ptr<PipeEnd> end;
-    std::deque<Bytes> messages;
-    bool eof = false;
-  };
-  std::mutex mutex;
-  std::map<EndKey, Box> boxes;
-
-  /// Files `payload` for an end held here; messages for an end gone from this rank are dropped.
-  void file(EndKey key, bool eof, std::span<const char> payload) {
-    auto it = boxes.find(key);
-    if (it == boxes.end()) return;
-    if (eof) {
-      it->second.eof = true;
-    } else {
-      it->second.messages.emplace_back(payload.begin(), payload.end());
-    }
-  }
-  /// Receives every pipe message waiting for this rank.
-  void drain(MPI_Comm comm) {
-    Bytes message;
-    while (const auto status = try_receive(comm, MPI_ANY_SOURCE, static_cast<int>(Tag::pipe), message)) {
-      PipeHeader header;
-      try {
-        header = header_of<PipeHeader>(message);
-      } catch (const MalformedMessage& e) {
-        end_job_on_malformed("pipe", status->MPI_SOURCE, e);
-      }
-      std::lock_guard lock(mutex);
-      file({header.pipe, header.to_end}, header.eof != 0,
-           std::span<const char>(message.data() + sizeof header, message.size() - sizeof header));
-    }
-  }
-};
-
-Inbox& inbox() {
-  static Inbox instance;
+Registry& registry() {
+  static Registry instance;
   return instance;
+}
+
+Request pipe_call(Op op, const PipeEnd& end) {
+  Request request(op, end.pipe());
+  request.arg(end.end());
+  return request;
 }
 
 }  // namespace
 
-std::shared_ptr<PipeEnd> PipeEnd::on_this_rank(std::uint64_t pipe, std::uint8_t end, bool readable, bool writable) {
-  std::shared_ptr<PipeEnd> here;
-  {
-    std::lock_guard lock(inbox().mutex);
-    auto& box = inbox().boxes[{pipe, end}];
-    here = box.end.lock();
-    if (!here) {
-      here = std::make_shared<PipeEnd>(pipe, end, readable, writable);
-      box.end = here;
-    }
-  }
-  if (!Session::current().is_master()) here->take();
-  return here;
-}
-
 std::pair<std::shared_ptr<PipeEnd>, std::shared_ptr<PipeEnd>> PipeEnd::create(bool duplex) {
   Request create(Op::create_pipe, 0);
+  create.arg(this_pid());
   const auto pipe = call_master(create).reader().read<std::uint64_t>();
-  return {on_this_rank(pipe, 0, true, duplex), on_this_rank(pipe, 1, duplex, true)};
+  return {registry().find_or_add(pipe, 0, true, duplex), registry().find_or_add(pipe, 1, duplex, true)};
+}
+
+std::shared_ptr<PipeEnd> PipeEnd::adopt(std::uint64_t pipe, std::uint8_t end, bool readable, bool writable) {
+  auto here = registry().find_or_add(pipe, end, readable, writable);
+  // The copy on its way is this process's now (a copy already held here absorbs it).
+  Request arrived(Op::pipe_adopt, pipe);
+  arrived.arg(end).arg(this_pid());
+  post_master(arrived);
+  return here;
 }
 
 PipeEnd::PipeEnd(std::uint64_t pipe, std::uint8_t end, bool readable, bool writable)
@@ -91,139 +86,91 @@ PipeEnd::PipeEnd(std::uint64_t pipe, std::uint8_t end, bool readable, bool writa
 
 PipeEnd::~PipeEnd() {
   try {
-    send_eof_if_held();
+    close();
   } catch (...) {
-    // The session is over (or MPI failed): there is no one left to tell.
+    // MPI failed: there is no one left to tell.
   }
-  std::lock_guard lock(inbox().mutex);
-  auto it = inbox().boxes.find({pipe_, end_});
-  if (it != inbox().boxes.end() && it->second.end.expired()) inbox().boxes.erase(it);
+  registry().forget(pipe_, end_);
+}
+
+void PipeEnd::ship() const {
+  require_open("send it to another process");
+  Request retain = pipe_call(Op::pipe_retain, *this);
+  call_master(retain);  // counted before the copy can reach anyone
 }
 
 void PipeEnd::require_open(const char* method) const {
-  std::lock_guard lock(mutex_);
-  if (closed_) throw UsageError(std::string("mpp::Connection::") + method + ": the connection is closed");
+  session_.require("this Connection");
+  if (closed_) throw UsageError(std::string("mpp::Connection: cannot ") + method + ": this copy of the end is closed");
 }
 
-/// Claims the end at the master; messages sent to it before go into this rank's inbox first,
-/// so nothing sent later (straight to this rank) can overtake them.
-void PipeEnd::take() {
-  std::lock_guard lock(mutex_);
-  if (held_) return;
-  Request claim(Op::pipe_claim, pipe_);
-  claim.arg(end_);
-  const Reply reply = call_master(claim);
-  Reader in = reply.reader();
-  std::lock_guard inbox_lock(inbox().mutex);
-  for (std::size_t n = in.read_size(); n > 0; --n) {
-    const auto message = in.read<std::string>();  // [eof flag][payload]
-    inbox().file({pipe_, end_}, message.front() != 0, std::span<const char>(message.data() + 1, message.size() - 1));
-  }
-  held_ = true;
+void PipeEnd::require_readable(const char* method) const {
+  require_open(method);
+  if (!readable_) throw UsageError("mpp::Connection: this end of a one-way Pipe only sends");
 }
 
-void PipeEnd::deliver_to_peer(bool eof, const Bytes& payload) {
-  const std::uint8_t peer = end_ ^ 1;
-  int rank = -1;
-  {
-    std::lock_guard lock(mutex_);
-    rank = peer_rank_;
-  }
-  if (rank < 0) {
-    // Where is the other end? The master answers, or keeps the message until a rank takes it.
-    std::string message(1, eof ? 1 : 0);
-    message.append(payload.begin(), payload.end());
-    Request send(Op::pipe_send, pipe_);
-    send.arg(peer).arg(message);
-    rank = call_master(send).reader().read<int>();
-    if (rank < 0) return;
-    std::lock_guard lock(mutex_);
-    peer_rank_ = rank;
-  }
-  if (rank == this_rank()) {
-    // The other end is in this process, or (in a child) perhaps in a sibling child of the same
-    // rank: then the parent rank routes the message.
-    std::lock_guard lock(inbox().mutex);
-    if (!in_child() || inbox().boxes.contains({pipe_, peer})) {
-      inbox().file({pipe_, peer}, eof, payload);
-      return;
-    }
-  }
-  Writer out;
-  out.bytes().reserve(sizeof(PipeHeader) + payload.size());
-  const PipeHeader header{pipe_, peer, static_cast<std::uint8_t>(eof)};
-  out.write_raw(&header, sizeof header);
-  out.write_raw(payload.data(), payload.size());
-  send_bytes(Session::current().communicator(), rank, Tag::pipe, out.bytes());
-}
-
-void PipeEnd::send(const Bytes& message) {
+void PipeEnd::send(std::span<const char> message) {
   require_open("send");
   if (!writable_) throw UsageError("mpp::Connection::send: this end of a one-way Pipe only receives");
-  take();
-  {
-    std::lock_guard lock(inbox().mutex);
-    if (inbox().boxes[{pipe_, end_}].eof)
-      throw BrokenPipeError("mpp::Connection::send: the other end of the pipe is closed");
+  Request request = pipe_call(Op::pipe_send, *this);
+  request.args().write_raw(message.data(), message.size());
+  if (sends_++ % send_confirm_interval == 0) {
+    call_master(request);
+  } else {
+    post_master(request);
   }
-  deliver_to_peer(false, message);
 }
 
-Bytes PipeEnd::recv(std::optional<Clock::time_point> deadline) {
-  if (!poll(deadline)) throw TimeoutError("mpp::Connection::recv: no message within the timeout");
-  std::lock_guard lock(inbox().mutex);
-  auto& box = inbox().boxes[{pipe_, end_}];
-  if (box.messages.empty()) throw EOFError("mpp::Connection::recv: the other end of the pipe is closed");
-  Bytes message = std::move(box.messages.front());
-  box.messages.pop_front();
-  return message;
+std::optional<Bytes> PipeEnd::recv(std::optional<Clock::time_point> deadline) {
+  require_readable("recv");
+  Request request = pipe_call(Op::pipe_recv, *this);
+  Reply reply = call_master(request, deadline);
+  if (reply.failure == Failure::timed_out) return std::nullopt;
+  return std::move(reply.result);
 }
 
 bool PipeEnd::poll(std::optional<Clock::time_point> deadline) {
-  require_open("recv");
-  if (!readable_) throw UsageError("mpp::Connection: this end of a one-way Pipe only sends");
-  take();
-  const MPI_Comm comm = Session::current().communicator();
-  SharedSpace& space = shared_space();
-  auto backoff = message_backoff();
-  for (;;) {
-    inbox().drain(comm);
-    {
-      std::lock_guard lock(inbox().mutex);
-      const auto& box = inbox().boxes[{pipe_, end_}];
-      if (!box.messages.empty() || box.eof) return true;
-    }
-    if (deadline && Clock::now() >= *deadline) return false;
-    space.progress();
-    pause_for_message(backoff);
-  }
+  require_readable("poll");
+  Request request = pipe_call(Op::pipe_poll, *this);
+  return call_master(request, deadline).failure != Failure::timed_out;
 }
 
 void PipeEnd::close() {
-  {
-    std::lock_guard lock(mutex_);
-    if (closed_) return;
-    closed_ = true;
-  }
-  send_eof_if_held();
-}
-
-bool PipeEnd::closed() const {
-  std::lock_guard lock(mutex_);
-  return closed_;
-}
-
-/// The rank holding an end closes it for good: the other end hears EOF, the master forgets it.
-void PipeEnd::send_eof_if_held() {
-  {
-    std::lock_guard lock(mutex_);
-    if (!held_) return;
-    held_ = false;
-  }
-  deliver_to_peer(true, {});
-  Request close(Op::pipe_close, pipe_);
-  close.arg(end_);
+  if (closed_.exchange(true) || !session_.alive()) return;
+  Request close = pipe_call(Op::pipe_close, *this);
+  close.arg(this_pid());
   post_master(close);
+}
+
+std::vector<std::size_t> wait_for_readable(std::span<PipeEnd* const> ends, std::optional<Clock::time_point> deadline) {
+  for (const PipeEnd* end : ends) end->require_readable("wait for it");
+  std::vector<std::size_t> ready;
+  auto look = [&](auto&& ask) {
+    ready.clear();
+    for (std::size_t i = 0; i < ends.size(); ++i) {
+      Request poll = pipe_call(Op::pipe_poll, *ends[i]);
+      if (ask(poll)) ready.push_back(i);
+    }
+    return !ready.empty();
+  };
+  Session& session = Session::current();
+  if (session.is_master()) {
+    // Served in place; the engine wakes this thread when a call from elsewhere came in.
+    Engine& engine = session.engine();
+    auto ask = [&](Request& poll) {
+      const Reply reply = engine.objects().try_call(poll.finish(-1, true));
+      if (reply.failure != Failure::none && reply.failure != Failure::would_block) throw_failure(reply);
+      return reply.failure == Failure::none;
+    };
+    ObjectServer::LocalWait waiting(engine.objects());
+    engine.wait_until([&] { return look(ask); }, deadline);
+    return ready;
+  }
+  auto ask = [](Request& poll) { return call_master_nowait(poll).failure != Failure::timed_out; };
+  for (Backoff backoff = message_backoff();; backoff.pause()) {
+    if (look(ask)) return ready;
+    if (deadline && Clock::now() >= *deadline) return ready;
+  }
 }
 
 }  // namespace mpp::detail

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <utility>
 
+#include "mpp/detail/requests.hpp"
 #include "mpp/detail/shared_block.hpp"
 #include "mpp/detail/shipping.hpp"
 #include "mpp/detail/worker.hpp"
@@ -51,9 +52,6 @@ void ProcessChildren::start(const Bytes& message) {
     report_failure(task.id, e.what());
     return;
   }
-  // A pipe message to a process on this rank may be for a sibling: it goes round as if it came in.
-  process.child->route_sends_here(
-      [this](int tag, std::span<const char> sent) { route_to_children(children(), rank_, tag, sent); });
   space.store<std::int32_t>(words.child_pid, process.child->pid());
   running_.push_back(std::move(process));
 }
@@ -80,6 +78,7 @@ bool ProcessChildren::tend(Backoff& backoff) {
   SharedSpace& space = shared_space();
   for (auto it = running_.begin(); it != running_.end();) {
     if (auto ending = it->child->ending()) {
+      post_process_ended(it->child->pid());
       report_ending(*it, *ending);
       it = running_.erase(it);
       did = true;

@@ -107,6 +107,12 @@ void post_master(Request& request) {
   }
 }
 
+void post_process_ended(std::int32_t pid) {
+  Request ended(Op::process_ended, 0);
+  ended.arg(pid);
+  post_master(ended);
+}
+
 void throw_failure(const Reply& reply) {
   const std::string message(reply.result.begin(), reply.result.end());
   switch (reply.failure) {
@@ -118,6 +124,8 @@ void throw_failure(const Reply& reply) {
       throw ValueError(message);
     case Failure::broken_pipe:
       throw BrokenPipeError(message);
+    case Failure::end_of_file:
+      throw EOFError(message);
     case Failure::shut_down:
       throw ShutDown(message);
     case Failure::timed_out:

@@ -1,8 +1,10 @@
-// The master's record of one Pipe: which rank holds each end, and the messages sent to an end
-// before any rank held it. Once both ends are held, messages go rank to rank (mpp/pipe.hpp) and
-// the master only hears of closes.
+// The master's record of one Pipe, kept as an OS pipe keeps it: the messages waiting for each
+// end, and the copies of each end that processes hold. An end is open while a copy of it is
+// held or on its way to a process; receiving at an end whose peer is no longer open gives EOF
+// once its messages are read, sending to a closed end is a broken pipe.
 #include <deque>
-#include <string>
+#include <set>
+#include <utility>
 
 #include "mpp/detail/object_server.hpp"
 
@@ -11,52 +13,73 @@ namespace {
 
 class ServedPipe final : public Served {
  public:
+  explicit ServedPipe(ProcessKey creator) {
+    for (auto& end : ends_) end.holders.insert(creator);
+  }
+
   bool execute(Op op, int caller, Reader& args, Writer& result) override {
-    End& end = ends_[args.read<std::uint8_t>() & 1];
+    const std::uint8_t index = args.read<std::uint8_t>() & 1;
+    End& end = ends_[index];
+    const End& peer = ends_[index ^ 1];
     switch (op) {
-      case Op::pipe_claim:
-        if (end.rank >= 0 && end.rank != caller)
-          throw ServedFailure(Failure::usage,
-                              "mpp: this Pipe end is already in use on rank " + std::to_string(end.rank) +
-                                  "; an end serves the one rank that first used it (pass each end to one process)");
-        end.rank = caller;
-        result.write_size(end.mailbox.size());
-        for (const auto& message : end.mailbox) result.write(message);
-        end.mailbox.clear();
+      case Op::pipe_retain:
+        ++end.in_flight;
+        return true;
+      case Op::pipe_adopt:
+        if (end.in_flight > 0) --end.in_flight;
+        end.holders.insert({caller, args.read<std::int32_t>()});
+        return true;
+      case Op::pipe_close:
+        end.holders.erase({caller, args.read<std::int32_t>()});
         return true;
       case Op::pipe_send: {
-        auto message = args.read<std::string>();  // [eof flag][payload]
-        const bool eof = !message.empty() && message.front() != 0;
-        if (end.closed && !eof)
-          throw ServedFailure(Failure::broken_pipe, "mpp: Connection::send: the other end of the pipe is closed");
-        if (end.closed) {
-          result.write(-1);  // both ends closed: nobody is left to hear the EOF
-        } else {
-          if (end.rank < 0) end.mailbox.push_back(std::move(message));
-          result.write(end.rank);  // >= 0: the sender sends this and the rest straight to that rank
-        }
+        if (!peer.open())
+          throw ServedFailure(Failure::broken_pipe,
+                              "mpp::Connection::send: every copy of the other end of the pipe is closed");
+        const auto message = args.rest();
+        ends_[index ^ 1].messages.emplace_back(message.begin(), message.end());
         return true;
       }
-      case Op::pipe_close:
-        end.closed = true;
+      case Op::pipe_recv:
+        if (end.messages.empty()) return at_end_of_stream(index);
+        result.write_raw(end.messages.front().data(), end.messages.front().size());
+        end.messages.pop_front();
+        return true;
+      case Op::pipe_poll:
+        if (end.messages.empty() && peer.open()) return false;
+        result.write(true);
         return true;
       default:
         throw ServedFailure(Failure::usage, "mpp: internal error: not a pipe call");
     }
   }
-  bool finished() const override { return ends_[0].closed && ends_[1].closed; }
+
+  void process_ended(ProcessKey process) override {
+    for (auto& end : ends_) end.holders.erase(process);
+  }
+
+  bool finished() const override { return !ends_[0].open() && !ends_[1].open(); }
 
  private:
   struct End {
-    int rank = -1;  // the rank holding this end; -1 until one uses it
-    bool closed = false;
-    std::deque<std::string> mailbox;
+    std::deque<Bytes> messages;    // sent by the other end, not yet received here
+    std::set<ProcessKey> holders;  // processes holding a copy of this end
+    std::int64_t in_flight = 0;    // copies sent to a process that has not adopted them yet
+    bool open() const { return in_flight > 0 || !holders.empty(); }
   };
+
+  bool at_end_of_stream(std::uint8_t index) const {
+    if (ends_[index ^ 1].open()) return false;  // wait for a message
+    throw ServedFailure(Failure::end_of_file,
+                        "mpp::Connection::recv: every copy of the other end of the pipe is closed and all it sent "
+                        "has been received");
+  }
+
   End ends_[2];
 };
 
 }  // namespace
 
-std::unique_ptr<Served> make_served_pipe() { return std::make_unique<ServedPipe>(); }
+std::unique_ptr<Served> make_served_pipe(ProcessKey creator) { return std::make_unique<ServedPipe>(creator); }
 
 }  // namespace mpp::detail

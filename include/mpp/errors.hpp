@@ -17,6 +17,7 @@
 #include <string>
 #include <type_traits>
 #include <typeinfo>
+#include <utility>
 
 namespace mpp {
 
@@ -188,6 +189,19 @@ class EOFError : public std::runtime_error {
 class BrokenPipeError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+/// Connection::recv_bytes_into(buffer) with a buffer too short for the message, or
+/// recv_bytes(maxlength) with a longer message (Python's multiprocessing.BufferTooShort). The
+/// message is not lost: received() holds it whole (Python's e.args[0]).
+class BufferTooShort : public std::runtime_error {
+ public:
+  BufferTooShort(const std::string& what, std::string received)
+      : std::runtime_error(what), received_(std::move(received)) {}
+  const std::string& received() const { return received_; }
+
+ private:
+  std::string received_;
 };
 
 /// ListProxy::remove(x) / index(x) for a value the list does not hold (Python's ValueError).

@@ -57,9 +57,6 @@ class SupervisedChild {
   int pid() const { return pid_; }
   /// Every message the child sends passes `watch(dest, tag, bytes)` first.
   void watch_sends(std::function<void(int, int, std::span<const char>)> watch) { watch_sends_ = std::move(watch); }
-  /// Where a message the child sends to its own rank goes (a pipe end held by a sibling
-  /// child); by default back to the child itself.
-  void route_sends_here(std::function<void(int, std::span<const char>)> route) { route_here_ = std::move(route); }
   /// Hands the child a message as if it came from `source` with `tag` (relay_try_receive finds
   /// it); its bytes are `parts` joined.
   void push(int source, int tag, std::span<const std::span<const char>> parts);
@@ -95,13 +92,12 @@ class SupervisedChild {
   std::function<void(int, std::span<const char>)> route_here_;
 };
 
-/// Receives the replies and pipe messages waiting for this rank and hands each to `route`
-/// (source, tag, message); true if there were any.
+/// Receives the replies waiting for this rank and hands each to `route` (source, tag,
+/// message); true if there were any.
 bool collect_child_messages(const std::function<void(int, int, Bytes&)>& route);
 
-/// Hands a reply or pipe message that reached this rank to the children it may be for: a reply
-/// to the child whose pid is in its call number (none if that child is gone), a pipe message to
-/// every child (only the one holding its end keeps it). Returns the child a reply went to.
+/// Hands a reply that reached this rank to the child whose pid is in its call number (none if
+/// that child is gone). Returns the child it went to.
 SupervisedChild* route_to_children(std::span<SupervisedChild* const> children, int source, int tag,
                                    std::span<const char> message);
 

@@ -62,6 +62,7 @@ class IsolatedTasks {
   /// Answers a batch of a terminated pool with failures; true if so.
   bool refuse_if_ended(Batch& batch);
   /// A fresh process for `child`, given every batch it still has.
+  void retire_process(TaskChild& child);
   void restart(PoolChildren& pool, TaskChild& child);
   void note_results(TaskChild& child, std::span<const char> message);
   void settle_after_ending(const PoolChildren& pool, TaskChild& child, const ChildEnding& ending);

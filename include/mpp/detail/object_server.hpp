@@ -9,6 +9,7 @@
 #include <mpi.h>
 
 #include <atomic>
+#include <compare>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -24,6 +25,14 @@
 
 namespace mpp::detail {
 
+/// A process that calls the server: the rank its calls come from (a child's parent rank) and
+/// its pid.
+struct ProcessKey {
+  int rank;
+  std::int32_t pid;
+  auto operator<=>(const ProcessKey&) const = default;
+};
+
 /// One served object. execute() runs one call from `caller` (a rank) with its arguments and
 /// writes the result; it returns false, having written nothing, when the call has to wait for
 /// another one (a get on an empty queue). Failures are thrown as ServedFailure.
@@ -33,12 +42,14 @@ class Served {
   virtual bool execute(Op op, int caller, Reader& args, Writer& result) = 0;
   /// Nothing can use the object any more (both ends of a pipe closed): the server drops it.
   virtual bool finished() const { return false; }
+  /// `process` ended, however it ended: what it held (a pipe end's copy) goes with it.
+  virtual void process_ended(ProcessKey) {}
 };
 
 std::unique_ptr<Served> make_served_queue(std::int64_t maxsize);
 std::unique_ptr<Served> make_served_dict();
 std::unique_ptr<Served> make_served_list(Reader& initial_items);
-std::unique_ptr<Served> make_served_pipe();
+std::unique_ptr<Served> make_served_pipe(ProcessKey creator);
 
 class ObjectServer {
  public:
@@ -86,7 +97,8 @@ class ObjectServer {
   };
 
   Reply execute_locked(const Bytes& request, int caller);
-  std::uint64_t create_locked(Op op, Reader& args);
+  std::uint64_t create_locked(Op op, int caller, Reader& args);
+  void forget_process_locked(ProcessKey process);
   void retry_parked_locked(std::uint64_t id);
   bool expire_parked_locked();
   void answer(int rank, std::uint64_t call, const Reply& reply);

@@ -9,7 +9,6 @@
 //   master -> worker  Tag::process  [ProcessStart][TaskHeader][args]: a Process, run in a child
 //   any    -> master  Tag::requests a call on an object the master serves (detail/requests.hpp)
 //   master -> any     Tag::replies  its answer
-//   any    -> any     Tag::pipe     a Connection's message, straight to the rank holding the other end
 #include <mpi.h>
 
 #include <cstdint>
@@ -35,7 +34,6 @@ enum class Tag : int {
   stop = 7103,
   requests = 7104,
   replies = 7105,
-  pipe = 7106,
   isolated_tasks = 7107,
   lane_end = 7108,
   process = 7109,

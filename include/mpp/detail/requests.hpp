@@ -30,6 +30,7 @@ enum class Op : std::uint16_t {
   create_list,
   create_pipe,
   start_process,  // a Process started outside the master (detail::start_process_for_another)
+  process_ended,  // a rank's child process ended: whatever it held (pipe copies, waiting calls) goes
   // queues
   queue_put,
   queue_get,
@@ -66,10 +67,13 @@ enum class Op : std::uint16_t {
   list_clear,
   list_slice,
   list_sort,
-  // pipes
-  pipe_claim,
+  // pipes: every process holding an end holds a copy of it, as an OS pipe's descriptors
+  pipe_retain,  // a copy of an end is on its way to another process
+  pipe_adopt,   // ... and arrived there
+  pipe_close,   // a process closed its copy
   pipe_send,
-  pipe_close,
+  pipe_recv,
+  pipe_poll,
 };
 
 /// Why a call did not produce a result.
@@ -82,8 +86,9 @@ enum class Failure : std::uint8_t {
   value_error,  // Python's ValueError: list.remove or list.index of a value not there
   broken_pipe,
   usage,
-  gone,       // the object no longer exists
-  shut_down,  // Queue::shutdown() came first
+  gone,         // the object no longer exists
+  shut_down,    // Queue::shutdown() came first
+  end_of_file,  // a pipe end's recv: nothing left, and every copy of the other end is closed
 };
 
 struct RequestHeader {
@@ -158,6 +163,10 @@ Reply call_master_nowait(Request& request);
 /// Sends `request` without waiting for an answer (its effect still happens in order with this
 /// rank's other calls).
 void post_master(Request& request);
+
+/// Tells the master that this rank's child `pid` ended, however it ended: its calls still
+/// waiting and what it held (pipe copies) go. Sent after everything the child sent.
+void post_process_ended(std::int32_t pid);
 
 /// Throws `reply`'s failure as the mpp exception for it (UsageError, std::out_of_range, ...).
 [[noreturn]] void throw_failure(const Reply& reply);
