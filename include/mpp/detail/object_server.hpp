@@ -1,6 +1,6 @@
 #pragma once
 // The master's server for objects that live in its memory: queues, a Manager's dict/list/value
-// containers and the directory of pipe ends. Items are held as serialized bytes, so one server
+// containers and every Pipe (its messages and the copies of its ends). Items are held as serialized bytes, so one server
 // serves every element type.
 //
 // Calls come from workers as messages (detail/requests.hpp), received by whichever master thread
