@@ -16,7 +16,7 @@ using detail::SharedSpace;
 // The lock word: free, held, or held with ranks that may be asleep waiting for it.
 enum : std::int64_t { free_word = 0, held = 1, contended = 2 };
 
-/// The locks this process holds: release() by a process that does not hold the lock throws.
+/// The locks this process acquired and has not released (Condition::notify asks).
 class HeldLocks {
  public:
   void hold(GlobalAddress lock) {
@@ -29,10 +29,7 @@ class HeldLocks {
   }
   void stop_holding(GlobalAddress lock) {
     std::lock_guard guard(mutex_);
-    if (held_.erase(lock) == 0)
-      throw UsageError(
-          "mpp: release() of a lock this process does not hold (a Lock is released by the rank "
-          "that acquired it)");
+    held_.erase(lock);
   }
 
  private:
@@ -77,8 +74,17 @@ bool Lock::acquire_until(std::optional<detail::Clock::time_point> deadline) {
 
 void Lock::release() {
   SharedSpace& space = block_.space();
+  // As Python's Lock (a semaphore), any process may release a held lock.
+  std::int64_t expected = held;
+  for (;;) {
+    const std::int64_t seen = space.compare_exchange<std::int64_t>(word(), expected, free_word);
+    if (seen == free_word)
+      throw UsageError("mpp: Lock::release() of a lock that is not locked (Python: released too many times)");
+    if (seen == expected) break;
+    expected = seen;  // held <-> contended changed under us
+  }
+  if (expected == contended) space.wake(word(), 1);
   held_locks().stop_holding(word());
-  if (space.exchange<std::int64_t>(word(), free_word) == contended) space.wake(word(), 1);
 }
 
 // RLock: the holder's token and a count, written only by the holder.

@@ -72,8 +72,10 @@ std::pair<std::shared_ptr<PipeEnd>, std::shared_ptr<PipeEnd>> PipeEnd::create(bo
   return {registry().find_or_add(pipe, 0, true, duplex), registry().find_or_add(pipe, 1, duplex, true)};
 }
 
-std::shared_ptr<PipeEnd> PipeEnd::adopt(std::uint64_t pipe, std::uint8_t end, bool readable, bool writable) {
+std::shared_ptr<PipeEnd> PipeEnd::adopt(std::uint64_t pipe, std::uint8_t end, bool readable, bool writable,
+                                        bool stored) {
   auto here = registry().find_or_add(pipe, end, readable, writable);
+  if (stored) here->ship();
   // The copy on its way is this process's now (a copy already held here absorbs it).
   Request arrived(Op::pipe_adopt, pipe);
   arrived.arg(end).arg(this_pid());

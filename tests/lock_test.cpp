@@ -43,6 +43,7 @@ int acquire_and_count(mpp::Lock lock, mpp::Value<int> count) {
 }
 
 void release_foreign(mpp::Lock lock) { lock.release(); }
+void acquire_and_leave(mpp::Lock lock) { lock.acquire(); }
 
 /// Short timed acquires (released when they succeed); how many gave up.
 int give_up_often(mpp::Lock lock, int times) {
@@ -189,18 +190,29 @@ TEST(Lock, TimedAcquiresMakeProgressAtAnyTimeout) {
   }
 }
 
-TEST(Lock, ReleasingALockYouDoNotHoldThrows) {
+TEST(Lock, AnyProcessMayReleaseAHeldLockButNotAFreeOne) {
+  // CPython's _TestLock.test_lock and TestSyncManagerTypes.test_lock.
   mpp::Lock lock;
   EXPECT_THROW(lock.release(), mpp::UsageError);
   mpp::Pool pool;
   lock.acquire();
+  pool.apply(release_foreign, lock);  // a worker frees the master's lock
+  EXPECT_FALSE(lock.locked());
+  EXPECT_TRUE(lock.acquire(0s));
+  mpp::Process child(acquire_and_leave, lock);
+  lock.release();
+  child.start();
+  child.join();
+  EXPECT_TRUE(lock.locked());  // the child left it held
+  lock.release();
+  EXPECT_FALSE(lock.locked());
+  EXPECT_THROW(lock.release(), mpp::UsageError);
   try {
     pool.apply(release_foreign, lock);
-    FAIL() << "another rank must not release the master's lock";
+    FAIL() << "releasing a free lock must throw";
   } catch (const mpp::RemoteError& e) {
     EXPECT_EQ(e.type(), "mpp::UsageError");
   }
-  lock.release();
 }
 
 TEST(Lock, WorksWithScopedLockOfTwo) {

@@ -39,6 +39,11 @@ void set_fields(mpp::NamespaceProxy<std::string> ns) {
   ns.set("job", "Builder");
 }
 
+void acquire_and_leave(mpp::Lock lock) { lock.acquire(); }
+
+/// Takes the queue stored in the dict, puts into it, and lets its own handle go.
+void put_into_stored_queue(mpp::DictProxy<int, mpp::Queue<int>> d, int value) { d.get(0).put(value); }
+
 int workers() { return mpp::Session::current().workers(); }
 
 }  // namespace
@@ -253,4 +258,55 @@ TEST(Manager, NamespaceAndSyncManagerFactories) {
   EXPECT_EQ(array.get(1), 2);
   auto semaphore2 = manager.Semaphore(2);
   EXPECT_EQ(semaphore2.get_value(), 2);
+}
+
+TEST(Manager, AQueueStoredInAContainerLivesAsLongAsTheContainerHoldsIt) {
+  // CPython's test_nested_queue: the handle that created the queue is gone at once.
+  mpp::Manager manager;
+  auto a = manager.list<mpp::Queue<int>>();
+  a.append(mpp::Queue<int>());
+  a.at(0).put(123);
+  EXPECT_EQ(a.at(0).get(5s), 123);
+  auto b = manager.dict<int, mpp::Queue<int>>();
+  b.set(0, mpp::Queue<int>());
+  b.get(0).put(456);
+  EXPECT_EQ(b.get(0).get(5s), 456);
+  mpp::Process p(put_into_stored_queue, b, 789);  // another process reads it out and uses it
+  p.start();
+  p.join();
+  EXPECT_EQ(p.exitcode(), 0);
+  EXPECT_EQ(b.get(0).get(5s), 789);
+  auto taken = b.pop(0);  // taking it out hands over the stored claim
+  taken.put(1);
+  EXPECT_EQ(taken.get(5s), 1);
+}
+
+TEST(Manager, APipeEndStoredInAContainerStaysOpen) {
+  mpp::Manager manager;
+  auto ends = manager.dict<std::string, mpp::Connection<int>>();
+  {
+    auto [reader, writer] = mpp::Pipe<int>(false);
+    ends.set("reader", reader);
+    ends.set("writer", writer);
+  }  // the creating copies are closed; the stored ones keep both ends open
+  ends.get("writer").send(5);
+  EXPECT_EQ(ends.get("reader").recv(), 5);
+  ends.get("writer").send(6);  // reading an end out does not use up the stored copy
+  EXPECT_EQ(ends.get("reader").recv(), 6);
+  ends.pop("writer");  // taken out and dropped: the last copy of the writing end closes
+  EXPECT_THROW(ends.get("reader").recv(), mpp::EOFError);
+}
+
+TEST(Manager, ALockMayBeReleasedByAnotherProcess) {
+  // CPython's TestSyncManagerTypes.test_lock: a child acquires, the parent releases.
+  mpp::Manager manager;
+  auto lock = manager.Lock();
+  mpp::Process p(acquire_and_leave, lock);
+  p.start();
+  p.join();
+  EXPECT_EQ(p.exitcode(), 0);
+  EXPECT_TRUE(lock.locked());
+  lock.release();
+  EXPECT_FALSE(lock.locked());
+  EXPECT_THROW(lock.release(), mpp::UsageError);
 }

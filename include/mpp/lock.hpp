@@ -10,8 +10,8 @@
 // on the word when it is in this node's memory (the releaser wakes one sleeper) or polls it
 // with a growing back-off through RMA. Not FIFO, like Python's: the releasing rank may take it
 // again at once, which keeps an oversubscribed node moving. A waiter that times out leaves
-// nothing behind. A lock is released by the rank (process) that acquired it; releasing a lock
-// this process does not hold throws.
+// nothing behind. As Python's Lock, any process may release a held lock (one acquires, another
+// releases); releasing a lock that is not locked throws.
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -51,7 +51,7 @@ class Lock : public detail::LockInterface<Lock> {
 
   /// Takes the lock only if it is free right now.
   bool try_lock();
-  /// Throws mpp::UsageError if this process does not hold the lock.
+  /// Frees the lock, whoever acquired it; mpp::UsageError if it is not locked.
   void release();
   /// Whether some rank holds the lock (a snapshot, like Python's Lock.locked()).
   bool locked() const;

@@ -26,6 +26,7 @@
 #include "mpp/detail/requests.hpp"
 #include "mpp/detail/served_sort.hpp"
 #include "mpp/detail/shipping.hpp"
+#include "mpp/detail/stored_copy.hpp"
 #include "mpp/lock.hpp"
 #include "mpp/queue.hpp"
 #include "mpp/shared.hpp"
@@ -42,10 +43,19 @@ std::string encode(const T& value) {
   return std::string(out.bytes().begin(), out.bytes().end());
 }
 
+/// A value taken out of its container (pop): handles in it take over the stored claims.
 template <class T>
-T decode(const std::string& blob) {
+T decode_taken(const std::string& blob) {
   Reader in(blob.data(), blob.data() + blob.size());
   return in.read<T>();
+}
+
+/// A copy of a value that stays in its container: a Queue or pipe end in it takes a claim of
+/// its own, so the stored one keeps its object alive.
+template <class T>
+T decode(const std::string& blob) {
+  DecodingStoredCopy copy;
+  return decode_taken<T>(blob);
 }
 
 /// What every proxy is: the id of its object on the master.
@@ -192,8 +202,8 @@ class DictProxy : public detail::Proxy {
     auto r = request(detail::Op::dict_popitem);
     const auto reply = run(r);
     auto in = reply.reader();
-    auto key = detail::decode<K>(in.template read<std::string>());
-    return {std::move(key), detail::decode<V>(in.template read<std::string>())};
+    auto key = detail::decode_taken<K>(in.template read<std::string>());
+    return {std::move(key), detail::decode_taken<V>(in.template read<std::string>())};
   }
   /// The value for `key`, first setting it to `fallback` if there is none (one atomic call).
   V setdefault(const K& key, const V& fallback = V{}) {
@@ -213,7 +223,8 @@ class DictProxy : public detail::Proxy {
     const auto reply = run(r);
     auto in = reply.reader();
     if (in.template read<std::uint8_t>() == 0) return std::nullopt;
-    return detail::decode<V>(in.template read<std::string>());
+    const auto blob = in.template read<std::string>();
+    return op == detail::Op::dict_pop ? detail::decode_taken<V>(blob) : detail::decode<V>(blob);
   }
 };
 
@@ -255,7 +266,7 @@ class ListProxy : public detail::Proxy {
   T pop(std::int64_t index = -1) {
     auto r = request(detail::Op::list_pop);
     r.arg(index);
-    return detail::decode<T>(run(r).reader().template read<std::string>());
+    return detail::decode_taken<T>(run(r).reader().template read<std::string>());
   }
 
   /// Inserts before element `index`, as Python: negative counts from the end, an index past

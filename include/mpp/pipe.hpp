@@ -32,6 +32,7 @@
 #include "mpp/detail/deadline.hpp"
 #include "mpp/detail/pipe_end.hpp"
 #include "mpp/detail/shipping.hpp"
+#include "mpp/detail/stored_copy.hpp"
 #include "mpp/detail/wire.hpp"
 #include "mpp/errors.hpp"
 
@@ -125,7 +126,7 @@ class Connection {
     bool readable = false;
     bool writable = false;
     archive >> pipe >> end >> readable >> writable;
-    end_ = detail::PipeEnd::adopt(pipe, end, readable, writable);
+    end_ = detail::PipeEnd::adopt(pipe, end, readable, writable, detail::DecodingStoredCopy::active());
   }
   BOOST_SERIALIZATION_SPLIT_MEMBER()
 

@@ -1,7 +1,7 @@
 #pragma once
 // The master's server for objects that live in its memory: queues, a Manager's dict/list/value
-// containers and every Pipe (its messages and the copies of its ends). Items are held as serialized bytes, so one server
-// serves every element type.
+// containers and every Pipe (its messages and the copies of its ends). Items are held as serialized bytes, so one
+// server serves every element type.
 //
 // Calls come from workers as messages (detail/requests.hpp), received by whichever master thread
 // drives the engine's progress, so they are served while the user's code runs or waits; calls

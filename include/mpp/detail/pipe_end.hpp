@@ -22,8 +22,10 @@ class PipeEnd {
   /// A new pipe's two ends, held by this process.
   static std::pair<std::shared_ptr<PipeEnd>, std::shared_ptr<PipeEnd>> create(bool duplex);
   /// A copy of an end that arrived in this process (the sender announced it with ship()): the
-  /// copy this process already holds, or a new one.
-  static std::shared_ptr<PipeEnd> adopt(std::uint64_t pipe, std::uint8_t end, bool readable, bool writable);
+  /// copy this process already holds, or a new one. `stored`: read from where it stays stored
+  /// (a Manager container), so it is announced here first.
+  static std::shared_ptr<PipeEnd> adopt(std::uint64_t pipe, std::uint8_t end, bool readable, bool writable,
+                                        bool stored);
 
   PipeEnd(std::uint64_t pipe, std::uint8_t end, bool readable, bool writable);
   ~PipeEnd();  // closes this copy

@@ -3,13 +3,16 @@
 //
 // The object lives while a claim on it exists on any rank, or is on its way to one: sending a
 // handle adds a claim before it leaves (on a worker, a call to the master), the receiving rank
-// adopts it, and the last handle copy holding a claim gives it back. A handle serialized but
-// never received (a cancelled task) keeps its object until the session ends.
+// adopts it, and the last handle copy holding a claim gives it back. A handle read from a
+// Manager container, which keeps the stored one, takes a claim of its own. A handle serialized
+// but never received (a cancelled task, one erased from a Manager container unread) keeps its
+// object until the session ends.
 #include <boost/serialization/split_member.hpp>
 #include <cstdint>
 #include <memory>
 
 #include "mpp/detail/session_bound.hpp"
+#include "mpp/detail/stored_copy.hpp"
 
 namespace mpp::detail {
 
@@ -36,6 +39,7 @@ class ServedRef {
     std::uint64_t id = 0;
     archive >> id;
     *this = ServedRef(id);
+    if (DecodingStoredCopy::active()) add_claim();  // the stored bytes keep theirs
   }
   BOOST_SERIALIZATION_SPLIT_MEMBER()
 
