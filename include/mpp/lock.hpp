@@ -17,30 +17,11 @@
 #include <optional>
 
 #include "mpp/detail/deadline.hpp"
+#include "mpp/detail/lock_interface.hpp"
 #include "mpp/detail/shared_block.hpp"
 #include "mpp/serialization.hpp"
 
 namespace mpp {
-
-namespace detail {
-/// The acquire/lock/unlock surface Lock and RLock share; Derived provides acquire_until and release.
-template <class Derived>
-class LockInterface {
- public:
-  void acquire() { self().acquire_until(std::nullopt); }
-  /// False when the lock could not be had within `timeout`.
-  template <class Rep, class Period>
-  bool acquire(std::chrono::duration<Rep, Period> timeout) {
-    return self().acquire_until(deadline_after(timeout));
-  }
-  // BasicLockable / Lockable, for std::lock_guard, std::unique_lock and std::scoped_lock.
-  void lock() { acquire(); }
-  void unlock() { self().release(); }
-
- private:
-  Derived& self() { return static_cast<Derived&>(*this); }
-};
-}  // namespace detail
 
 class Lock : public detail::LockInterface<Lock> {
  public:
