@@ -3,7 +3,7 @@
 //
 //   mpp::Pool pool;                                      // every worker rank; Pool(4) for four
 //   std::vector<int> r = pool.map(square, xs);           // ordered, like Python
-//   auto f = pool.apply_async(square, 20);               // mpp::AsyncResult<int>
+//   mpp::AsyncResult<int> f = pool.apply_async(square, 20);
 //   pool.close(); pool.join();                           // the destructor terminates, like `with`
 //   mpp::Pool safe(mpp::PoolOptions{.isolated = true, .task_timeout = std::chrono::seconds(60)});
 //
@@ -24,6 +24,7 @@
 
 #include "mpp/async_result.hpp"
 #include "mpp/callbacks.hpp"
+#include "mpp/detail/call_types.hpp"
 #include "mpp/detail/engine.hpp"
 #include "mpp/detail/fingerprint.hpp"
 #include "mpp/detail/map_run.hpp"
@@ -82,49 +83,53 @@ class Pool {
   /// isolated.
   int size() const { return lane_->processes; }
 
+  /// What map and starmap return for f returning R: std::vector<R> (nothing when R is void).
+  template <class R>
+  using MapResult = detail::map_output_t<R>;
+
   /// f(args...) on a worker, waiting for the result.
-  template <class F, class... Args>
-  auto apply(F f, Args&&... args) {
+  template <class F, class... Args, class R = detail::apply_call_result_t<F, Args...>>
+  R apply(F f, Args&&... args) {
     return apply_async(f, std::forward<Args>(args)...).get();
   }
 
   /// f(args...) on a worker; trailing mpp::callback(...) / mpp::error_callback(...) are the
   /// Python keywords of the same names.
-  template <class F, class... Args>
-  auto apply_async(F f, Args&&... args);
+  template <class F, class... Args, class R = detail::apply_call_result_t<F, Args...>>
+  AsyncResult<R> apply_async(F f, Args&&... args);
 
   /// [f(x) for x in xs], in order. Options: a chunksize (0 or none picks one, see
   /// default_chunksize) and the long-run options of mpp/map_options.hpp: mpp::journal(path),
   /// mpp::retries(n), mpp::progress(), mpp::status_log(path).
-  template <class F, std::ranges::input_range Xs, class... Options>
-  auto map(F f, Xs&& xs, Options&&... options) {
+  template <class F, std::ranges::input_range Xs, class... Options, class R = detail::map_result_t<false, F, Xs>>
+  MapResult<R> map(F f, Xs&& xs, Options&&... options) {
     return map_job<false>(f, xs, std::forward<Options>(options)...).take();
   }
   /// [f(*args) for args in tuples], in order; options as map's.
-  template <class F, std::ranges::input_range Xs, class... Options>
-  auto starmap(F f, Xs&& tuples, Options&&... options) {
+  template <class F, std::ranges::input_range Xs, class... Options, class R = detail::map_result_t<true, F, Xs>>
+  MapResult<R> starmap(F f, Xs&& tuples, Options&&... options) {
     return map_job<true>(f, tuples, std::forward<Options>(options)...).take();
   }
 
   /// map without waiting; options: map's, mpp::callback(...) and mpp::error_callback(...).
-  template <class F, std::ranges::input_range Xs, class... Options>
-  auto map_async(F f, Xs&& xs, Options&&... options) {
+  template <class F, std::ranges::input_range Xs, class... Options, class R = detail::map_result_t<false, F, Xs>>
+  AsyncResult<MapResult<R>> map_async(F f, Xs&& xs, Options&&... options) {
     return map_job<false>(f, xs, std::forward<Options>(options)...).async_result();
   }
-  template <class F, std::ranges::input_range Xs, class... Options>
-  auto starmap_async(F f, Xs&& tuples, Options&&... options) {
+  template <class F, std::ranges::input_range Xs, class... Options, class R = detail::map_result_t<true, F, Xs>>
+  AsyncResult<MapResult<R>> starmap_async(F f, Xs&& tuples, Options&&... options) {
     return map_job<true>(f, tuples, std::forward<Options>(options)...).async_result();
   }
 
   /// Results in input order, each handed out as soon as it and those before it are there.
   /// Options: a chunksize (default 1, as Python's) and the long-run options, as map's.
-  template <class F, std::ranges::input_range Xs, class... Options>
-  auto imap(F f, Xs&& xs, Options&&... options) {
+  template <class F, std::ranges::input_range Xs, class... Options, class R = detail::map_result_t<false, F, Xs>>
+  ImapResult<R> imap(F f, Xs&& xs, Options&&... options) {
     return imap_job<true>(f, xs, std::forward<Options>(options)...);
   }
   /// Results in completion order; options as imap's.
-  template <class F, std::ranges::input_range Xs, class... Options>
-  auto imap_unordered(F f, Xs&& xs, Options&&... options) {
+  template <class F, std::ranges::input_range Xs, class... Options, class R = detail::map_result_t<false, F, Xs>>
+  ImapResult<R> imap_unordered(F f, Xs&& xs, Options&&... options) {
     return imap_job<false>(f, xs, std::forward<Options>(options)...);
   }
 
@@ -166,22 +171,6 @@ class Pool {
       if constexpr (!std::is_void_v<Output>) return state->take();
     }
     AsyncResult<Output> async_result() { return AsyncResult<Output>(state, detail::Waiter(*engine)); }
-  };
-
-  template <bool Star, class F, class Xs>
-  struct MapTypes {
-    using Value = std::ranges::range_value_t<Xs>;
-    using Item = std::conditional_t<Star, detail::wire_star_item_t<F, Value>, detail::wire_item_t<F, Value>>;
-    using Result = detail::apply_result_t<F, std::conditional_t<Star, Item, std::tuple<Item>>>;
-    static constexpr void check() {
-      detail::check_shippable<F>();
-      if constexpr (Star) {
-        detail::check_sendable_tuple<Item>();
-      } else {
-        detail::check_sendable<Item>();
-      }
-      if constexpr (!std::is_void_v<Result>) detail::check_sendable<Result>();
-    }
   };
 
   template <bool Star, class F, class Xs, class... Options>
@@ -296,8 +285,8 @@ Pool::Pool(const PoolOptions& options, Init initializer, InitArgs&&... initargs)
   run_initializers(std::move(results));
 }
 
-template <class F, class... Args>
-auto Pool::apply_async(F f, Args&&... args) {
+template <class F, class... Args, class Result>
+AsyncResult<Result> Pool::apply_async(F f, Args&&... args) {
   using Split = detail::TrailingOptions<Args...>;
   auto all = std::forward_as_tuple(std::forward<Args>(args)...);
   return [&]<std::size_t... I, std::size_t... J>(std::index_sequence<I...>, std::index_sequence<J...>) {
@@ -361,7 +350,7 @@ auto Pool::map_job(F f, Xs& xs, Options&&... options) {
     auto items = detail::read_all(xs);
     return map_job<Star>(f, items, std::forward<Options>(options)...);
   } else {
-    using Types = MapTypes<Star, F, Xs>;
+    using Types = detail::MapTypes<Star, F, Xs>;
     Types::check();
     using Item = typename Types::Item;
     using Output = detail::map_output_t<typename Types::Result>;
@@ -408,7 +397,7 @@ auto Pool::imap_job(F f, Xs& xs, Options&&... options) {
 
 template <bool Ordered, class F, class Xs, class... Options>
 auto Pool::imap_of(F f, Xs& xs, std::exception_ptr input_error, Options&&... options) {
-  using Types = MapTypes<false, F, Xs>;
+  using Types = detail::MapTypes<false, F, Xs>;
   Types::check();
   using Item = typename Types::Item;
   using R = typename Types::Result;

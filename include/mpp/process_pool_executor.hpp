@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "mpp/detail/call_types.hpp"
 #include "mpp/detail/future_sink.hpp"
 #include "mpp/errors.hpp"
 #include "mpp/future.hpp"
@@ -49,9 +50,9 @@ class ProcessPoolExecutor {
   ProcessPoolExecutor& operator=(const ProcessPoolExecutor&) = delete;
 
   /// f(args...) on a worker; the future holds its result.
-  template <class F, class... Args>
-  auto submit(F f, Args&&... args) {
-    using R = Pool::checked_call_result_t<F, Args...>;
+  template <class F, class... Args, class R = detail::apply_call_result_t<F, Args...>>
+  Future<R> submit(F f, Args&&... args) {
+    Pool::checked_call<F, Args...>();  // f and args can travel, or a static_assert says why
     require_open();
     auto state = std::make_shared<detail::FutureState<R>>();
     auto sink = std::make_shared<detail::FutureSink<R>>(state);
@@ -66,14 +67,14 @@ class ProcessPoolExecutor {
 
   /// [f(x) for x in xs], every task submitted now, results handed out in order as iteration
   /// reaches them (an mpp::ImapResult); `chunksize` items travel together.
-  template <class F, std::ranges::input_range Xs>
-  auto map(F f, Xs&& xs, std::size_t chunksize = 1) {
+  template <class F, std::ranges::input_range Xs, class R = detail::map_result_t<false, F, Xs>>
+  ImapResult<R> map(F f, Xs&& xs, std::size_t chunksize = 1) {
     require_open();
     return pool_.imap(f, std::forward<Xs>(xs), chunksize);
   }
   /// As map, but iterating throws mpp::TimeoutError once `timeout` has passed since this call.
-  template <class F, std::ranges::input_range Xs, class Rep, class Period>
-  auto map(F f, Xs&& xs, std::chrono::duration<Rep, Period> timeout, std::size_t chunksize = 1) {
+  template <class F, std::ranges::input_range Xs, class Rep, class Period, class R = detail::map_result_t<false, F, Xs>>
+  ImapResult<R> map(F f, Xs&& xs, std::chrono::duration<Rep, Period> timeout, std::size_t chunksize = 1) {
     const auto deadline = detail::deadline_after(timeout);
     auto results = map(f, std::forward<Xs>(xs), chunksize);
     results.stop_waiting_at(deadline);
