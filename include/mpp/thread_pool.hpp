@@ -30,6 +30,7 @@
 #include "mpp/async_result.hpp"
 #include "mpp/callbacks.hpp"
 #include "mpp/detail/map_sink.hpp"
+#include "mpp/detail/thread_call_types.hpp"
 #include "mpp/detail/thread_workers.hpp"
 #include "mpp/errors.hpp"
 #include "mpp/imap.hpp"
@@ -59,40 +60,48 @@ class ThreadPool {
 
   int size() const { return workers_->size(); }
 
-  template <class F, class... Args>
-  auto apply(F&& f, Args&&... args) {
+  /// What map and starmap return for f returning R: std::vector<R> (nothing when R is void).
+  template <class R>
+  using MapResult = detail::map_output_t<R>;
+
+  template <class F, class... Args, class R = detail::thread_apply_result_t<F, Args...>>
+  R apply(F&& f, Args&&... args) {
     return apply_async(std::forward<F>(f), std::forward<Args>(args)...).get();
   }
   /// f(args...) on a thread; trailing mpp::callback(...) / mpp::error_callback(...) as Pool's.
-  template <class F, class... Args>
-  auto apply_async(F&& f, Args&&... args);
+  template <class F, class... Args, class R = detail::thread_apply_result_t<F, Args...>>
+  AsyncResult<R> apply_async(F&& f, Args&&... args);
 
   /// [f(x) for x in xs], in order; a chunksize (default as Pool's: 4 chunks per thread) may follow.
-  template <class F, std::ranges::input_range Xs, class... Options>
-  auto map(F&& f, Xs&& xs, Options&&... options) {
+  template <class F, std::ranges::input_range Xs, class... Options,
+            class R = detail::thread_map_result_t<false, true, F, Xs>>
+  MapResult<R> map(F&& f, Xs&& xs, Options&&... options) {
     return map_job<false, true>(std::forward<F>(f), xs, std::forward<Options>(options)...).get();
   }
-  template <class F, std::ranges::input_range Xs, class... Options>
-  auto starmap(F&& f, Xs&& tuples, Options&&... options) {
+  template <class F, std::ranges::input_range Xs, class... Options,
+            class R = detail::thread_map_result_t<true, true, F, Xs>>
+  MapResult<R> starmap(F&& f, Xs&& tuples, Options&&... options) {
     return map_job<true, true>(std::forward<F>(f), tuples, std::forward<Options>(options)...).get();
   }
   /// map without waiting; options: a chunksize, mpp::callback(...), mpp::error_callback(...).
-  template <class F, std::ranges::input_range Xs, class... Options>
-  auto map_async(F&& f, Xs&& xs, Options&&... options) {
+  template <class F, std::ranges::input_range Xs, class... Options,
+            class R = detail::thread_map_result_t<false, false, F, Xs>>
+  AsyncResult<MapResult<R>> map_async(F&& f, Xs&& xs, Options&&... options) {
     return map_job<false, false>(std::forward<F>(f), xs, std::forward<Options>(options)...);
   }
-  template <class F, std::ranges::input_range Xs, class... Options>
-  auto starmap_async(F&& f, Xs&& tuples, Options&&... options) {
+  template <class F, std::ranges::input_range Xs, class... Options,
+            class R = detail::thread_map_result_t<true, false, F, Xs>>
+  AsyncResult<MapResult<R>> starmap_async(F&& f, Xs&& tuples, Options&&... options) {
     return map_job<true, false>(std::forward<F>(f), tuples, std::forward<Options>(options)...);
   }
   /// Results in input order as they can be handed out; chunksize default 1, as Python's.
-  template <class F, std::ranges::input_range Xs>
-  auto imap(F&& f, Xs&& xs, std::size_t chunksize = 1) {
+  template <class F, std::ranges::input_range Xs, class R = detail::thread_imap_result_t<F, Xs>>
+  ImapResult<R> imap(F&& f, Xs&& xs, std::size_t chunksize = 1) {
     return imap_job(std::forward<F>(f), xs, chunksize, true);
   }
   /// Results in completion order.
-  template <class F, std::ranges::input_range Xs>
-  auto imap_unordered(F&& f, Xs&& xs, std::size_t chunksize = 1) {
+  template <class F, std::ranges::input_range Xs, class R = detail::thread_imap_result_t<F, Xs>>
+  ImapResult<R> imap_unordered(F&& f, Xs&& xs, std::size_t chunksize = 1) {
     return imap_job(std::forward<F>(f), xs, chunksize, false);
   }
 
@@ -172,8 +181,8 @@ class ThreadPool {
   std::unique_ptr<detail::ThreadWorkers> workers_;  // last: its threads stop before the rest goes
 };
 
-template <class F, class... Args>
-auto ThreadPool::apply_async(F&& f, Args&&... args) {
+template <class F, class... Args, class Result>
+AsyncResult<Result> ThreadPool::apply_async(F&& f, Args&&... args) {
   using Split = detail::TrailingOptions<Args...>;
   auto all = std::forward_as_tuple(std::forward<Args>(args)...);
   return [&]<std::size_t... I, std::size_t... J>(std::index_sequence<I...>, std::index_sequence<J...>) {
@@ -207,29 +216,13 @@ template <bool Star, bool Waits, class F, class Xs, class... Options>
 auto ThreadPool::map_job(F&& f, Xs& xs, Options&&... options) {
   static_assert(((std::integral<std::remove_cvref_t<Options>> || detail::is_callback_option_v<Options>)&&...),
                 "mpp: ThreadPool map options are a chunksize, mpp::callback(...) and mpp::error_callback(...)");
-  using Fn = std::decay_t<F>;
-  using Item = std::remove_cvref_t<std::ranges::range_value_t<Xs>>;
-  constexpr bool callable_on_const = [] {
-    if constexpr (Star) {
-      return requires(Fn & fn, const Item& item) { std::apply(fn, item); };
-    } else {
-      return std::is_invocable_v<Fn&, const Item&>;
-    }
-  }();
-  // A map the caller waits for reads its contiguous input in place: page faults on a fresh
-  // copy cost more than trivial tasks. Otherwise (and for functions that take the item by
-  // non-const reference) the chunks read a copy, as Python's pool does.
-  constexpr bool borrows = Waits && callable_on_const && std::ranges::contiguous_range<Xs> &&
-                           std::ranges::sized_range<Xs> &&
-                           std::is_lvalue_reference_v<std::ranges::range_reference_t<Xs>>;
-  using Stored = std::conditional_t<borrows, const Item, Item>;
-  using R = decltype([] {
-    if constexpr (Star) {
-      return std::type_identity<decltype(std::apply(std::declval<Fn&>(), std::declval<Stored&>()))>{};
-    } else {
-      return std::type_identity<std::invoke_result_t<Fn&, Stored&>>{};
-    }
-  }())::type;
+  using Types = detail::ThreadMapTypes<Star, Waits, F, Xs>;
+  using Fn = typename Types::Fn;
+  using Item = typename Types::Item;
+  constexpr bool borrows = Types::borrows;
+  using Stored = typename Types::Stored;
+  using R = typename Types::Result;
+  static_assert(!std::is_same_v<R, detail::NotCallable>, "mpp: ThreadPool::map: f cannot be called with the items");
   using Output = detail::map_output_t<R>;
   require_running(Star ? "starmap" : "map");
 
@@ -341,7 +334,8 @@ template <class F, class Xs>
 auto ThreadPool::imap_job(F&& f, Xs& xs, std::size_t chunksize, bool ordered) {
   using Fn = std::decay_t<F>;
   using Item = std::remove_cvref_t<std::ranges::range_value_t<Xs>>;
-  using R = std::invoke_result_t<Fn&, Item&>;
+  using R = detail::thread_imap_result_t<F, Xs>;
+  static_assert(!std::is_same_v<R, detail::NotCallable>, "mpp: ThreadPool::imap: f cannot be called with the items");
   static_assert(!std::is_void_v<R>, "mpp: imap needs a function that returns a value; use map for side effects");
   require_running(ordered ? "imap" : "imap_unordered");
   if (chunksize == 0) throw std::invalid_argument("mpp: imap chunksize must be at least 1");

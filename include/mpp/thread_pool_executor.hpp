@@ -39,12 +39,10 @@ class ThreadPoolExecutor {
   ThreadPoolExecutor& operator=(const ThreadPoolExecutor&) = delete;
 
   /// f(args...) on a thread; the future holds its result or its exception (as itself).
-  template <class F, class... Args>
-  auto submit(F&& f, Args&&... args) {
-    using Fn = std::decay_t<F>;
-    static_assert(std::is_invocable_v<Fn&, std::decay_t<Args>...>,
+  template <class F, class... Args, class R = detail::thread_apply_result_t<F, Args...>>
+  Future<R> submit(F&& f, Args&&... args) {
+    static_assert(!std::is_same_v<R, detail::NotCallable>,
                   "mpp: ThreadPoolExecutor::submit: f cannot be called with these arguments");
-    using R = std::invoke_result_t<Fn&, std::decay_t<Args>...>;
     require_open();
     auto state = std::make_shared<detail::FutureState<R>>();
     auto& workers = *pool_.workers_;
@@ -61,14 +59,15 @@ class ThreadPoolExecutor {
   }
 
   /// [f(x) for x in xs], submitted now, handed out in order as iteration reaches them.
-  template <class F, std::ranges::input_range Xs>
-  auto map(F&& f, Xs&& xs, std::size_t chunksize = 1) {
+  template <class F, std::ranges::input_range Xs, class R = detail::thread_imap_result_t<F, Xs>>
+  ImapResult<R> map(F&& f, Xs&& xs, std::size_t chunksize = 1) {
     require_open();
     return pool_.imap(std::forward<F>(f), std::forward<Xs>(xs), chunksize);
   }
   /// As map, but iterating throws mpp::TimeoutError once `timeout` has passed since this call.
-  template <class F, std::ranges::input_range Xs, class Rep, class Period>
-  auto map(F&& f, Xs&& xs, std::chrono::duration<Rep, Period> timeout, std::size_t chunksize = 1) {
+  template <class F, std::ranges::input_range Xs, class Rep, class Period,
+            class R = detail::thread_imap_result_t<F, Xs>>
+  ImapResult<R> map(F&& f, Xs&& xs, std::chrono::duration<Rep, Period> timeout, std::size_t chunksize = 1) {
     const auto deadline = detail::deadline_after(timeout);
     auto results = map(std::forward<F>(f), std::forward<Xs>(xs), chunksize);
     results.stop_waiting_at(deadline);
