@@ -77,8 +77,8 @@ std::shared_ptr<PipeEnd> PipeEnd::adopt(std::uint64_t pipe, std::uint8_t end, bo
   auto here = registry().find_or_add(pipe, end, readable, writable);
   if (stored) here->ship();
   // The copy on its way is this process's now (a copy already held here absorbs it).
-  Request arrived(Op::pipe_adopt, pipe);
-  arrived.arg(end).arg(this_pid());
+  Request arrived = pipe_call(Op::pipe_adopt, *here);
+  arrived.arg(this_pid());
   post_master(arrived);
   return here;
 }
