@@ -77,7 +77,7 @@ int serve_in_child(RunningTask* shown, const Bytes* initializer, std::size_t bud
       batch = handed_bytes(in.read<HandoffRef>());
       if (const auto results = in.read<HandoffRef>(); results.size > 0) relay_lend(results);
     }
-    const std::size_t ran = run_batch(session.communicator(), batch, session.rank(), session.host(), shown,
+    const std::size_t ran = run_batch(session.communicator(), batch, session.rank(), session.host(), nullptr, shown,
                                       counts ? budget : std::numeric_limits<std::size_t>::max());
     relay_lend(std::nullopt);
     if (counts) budget -= ran;

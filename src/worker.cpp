@@ -28,8 +28,65 @@ constexpr auto result_flush_interval = std::chrono::microseconds(500);
 constexpr auto slow_task = std::chrono::microseconds(50);
 // While a rank relays for its children, how often it looks for its own messages.
 constexpr auto own_messages_interval = std::chrono::microseconds(200);
+// A worker running tasks looks this often whether its posted result messages went out (MPI
+// moves a message only inside MPI calls on some networks), and lets at most so many wait.
+constexpr auto reap_interval = std::chrono::microseconds(50);
+constexpr std::size_t max_posted_results = 8;
 
-void send_results(MPI_Comm comm, Writer& out) {
+}  // namespace
+
+OutgoingResults::OutgoingResults(MPI_Comm comm) : comm_(comm) {}
+
+OutgoingResults::~OutgoingResults() { finish(); }
+
+Bytes OutgoingResults::buffer() {
+  if (spare_.empty()) return {};
+  Bytes bytes = std::move(spare_.back());
+  spare_.pop_back();
+  return bytes;
+}
+
+void OutgoingResults::post(Bytes& bytes) {
+  if (posted_.size() >= max_posted_results) {
+    check_mpi(MPI_Wait(&posted_.front().request, MPI_STATUS_IGNORE), "MPI_Wait");
+    recycle_oldest();
+  }
+  posted_.push_back(Posted{MPI_REQUEST_NULL, std::move(bytes)});
+  auto& posted = posted_.back();
+  check_mpi(MPI_Isend(posted.bytes.data(), static_cast<int>(posted.bytes.size()), MPI_BYTE, 0,
+                      static_cast<int>(Tag::results), comm_, &posted.request),
+            "MPI_Isend");
+  bytes = buffer();
+}
+
+void OutgoingResults::reap() {
+  // In order: MPI delivers a rank's messages with one tag in order, so the oldest goes first.
+  while (!posted_.empty()) {
+    int done = 0;
+    check_mpi(MPI_Test(&posted_.front().request, &done, MPI_STATUS_IGNORE), "MPI_Test");
+    if (!done) return;
+    recycle_oldest();
+  }
+}
+
+void OutgoingResults::finish() {
+  while (!posted_.empty()) {
+    check_mpi(MPI_Wait(&posted_.front().request, MPI_STATUS_IGNORE), "MPI_Wait");
+    recycle_oldest();
+  }
+}
+
+void OutgoingResults::recycle_oldest() {
+  Bytes bytes = std::move(posted_.front().bytes);
+  posted_.pop_front();
+  bytes.clear();
+  if (spare_.size() < max_posted_results) spare_.push_back(std::move(bytes));
+}
+
+namespace {
+
+void send_results(MPI_Comm comm, Writer& out, OutgoingResults* outgoing) {
+  if (outgoing) return outgoing->post(out.bytes());
   send_bytes(comm, 0, Tag::results, out.bytes());
   out.bytes().clear();
 }
@@ -85,11 +142,12 @@ ProcessFacts ProcessFacts::facts;
 
 }  // namespace
 
-std::size_t run_batch(MPI_Comm comm, std::span<const char> batch, int rank, const std::string& host, RunningTask* shown,
-                      std::size_t budget) {
+std::size_t run_batch(MPI_Comm comm, std::span<const char> batch, int rank, const std::string& host,
+                      OutgoingResults* outgoing, RunningTask* shown, std::size_t budget) {
   Reader in(batch);
-  Writer out;
+  Writer out(outgoing ? outgoing->buffer() : Bytes{});
   auto last_flush = Clock::now();
+  auto last_reap = last_flush;
   std::uint64_t local_item = 0;
   std::size_t ran = 0;
   ProcessFacts& facts = ProcessFacts::here();
@@ -130,8 +188,12 @@ std::size_t run_batch(MPI_Comm comm, std::span<const char> batch, int rank, cons
     std::memcpy(out.bytes().data() + header_at, &result, sizeof result);
 
     if (in.empty() || ran == budget || now - last_flush >= result_flush_interval || now - started >= slow_task) {
-      send_results(comm, out);
+      send_results(comm, out, outgoing);
       last_flush = now;
+    }
+    if (outgoing && now - last_reap >= reap_interval) {
+      outgoing->reap();
+      last_reap = now;
     }
   }
   return ran;
@@ -171,6 +233,7 @@ ErrorReport describe_current_exception() {
 void serve(MPI_Comm comm, int rank, const std::string& host, std::chrono::microseconds max_nap) {
   Backoff backoff(std::chrono::microseconds(200), std::chrono::microseconds(20), max_nap);
   Bytes batch;
+  OutgoingResults outgoing(comm);
   IsolatedTasks isolated(comm, rank, host);
   ProcessChildren processes(comm, rank, host);
   // Children wait for answers the rank relays: nap no longer than a waiting caller would.
@@ -192,13 +255,15 @@ void serve(MPI_Comm comm, int rank, const std::string& host, std::chrono::micros
     return take(Tag::isolated_tasks, "isolated tasks", [&] { isolated.take(std::move(batch)); });
   };
   for (;;) {
+    outgoing.reap();
     const bool mail = message_waiting(comm, 0);
-    if (mail && (take(Tag::tasks, "tasks", [&] { run_batch(comm, batch, rank, host); }) || take_isolated() ||
+    if (mail && (take(Tag::tasks, "tasks", [&] { run_batch(comm, batch, rank, host, &outgoing); }) || take_isolated() ||
                  take(Tag::process, "process", [&] { processes.start(batch); }))) {
       backoff.reset();
     } else if (mail && take(Tag::lane_end, "pool end", [&] { isolated.end_lane(batch); })) {
       // a pool's children left; no work came with it
     } else if (mail && try_receive(comm, 0, static_cast<int>(Tag::stop), batch)) {
+      outgoing.finish();
       return;
     } else if (processes.empty() && isolated.idle()) {
       backoff.pause();

@@ -8,6 +8,7 @@
 // The template instantiation is the registry.
 #include <concepts>
 #include <cstdint>
+#include <cstring>
 #include <tuple>
 #include <type_traits>
 #include <vector>
@@ -166,29 +167,49 @@ void invoke_apply(TaskCall& call) {
 template <class F, class Item, bool Star>
 void invoke_map(TaskCall& call) {
   F f = callable_from<F>(call.function);
-  std::vector<Item> items;
+  // Raw items are read where they lie in the message, raw results written where they go in the
+  // reply: a chunk costs its calls, not copies of itself.
+  std::vector<Item> decoded;  // items that need decoding first
+  const char* raw_items = nullptr;
+  std::size_t count = 0;
   if constexpr (bulk_raw<Item>) {
-    Reader peek = call.args;
-    items.resize(peek.read_size());
-    call.args.read_items_into(items.data(), items.size());
+    count = call.args.read_count(sizeof(Item));
+    raw_items = call.args.take(count * sizeof(Item)).rest().data();
   } else {
-    call.args.read_items<Item>([&items](std::size_t, Item&& item) { items.push_back(std::move(item)); });
+    call.args.read_items<Item>([&decoded](std::size_t, Item&& item) { decoded.push_back(std::move(item)); });
+    count = decoded.size();
   }
-  auto run = [&f](Item& item) -> decltype(auto) {
-    if constexpr (Star) {
-      return std::apply(f, std::move(item));
+  auto item = [&](std::size_t i) -> Item {
+    if constexpr (bulk_raw<Item>) {
+      Item value;
+      std::memcpy(&value, raw_items + i * sizeof(Item), sizeof(Item));
+      return value;
     } else {
-      return f(std::move(item));
+      return std::move(decoded[i]);
     }
   };
-  using R = std::decay_t<decltype(run(items.front()))>;
+  auto run = [&f](Item&& value) -> decltype(auto) {
+    if constexpr (Star) {
+      return std::apply(f, std::move(value));
+    } else {
+      return f(std::move(value));
+    }
+  };
+  using R = std::decay_t<decltype(run(std::declval<Item>()))>;
   if constexpr (std::is_void_v<R>) {
-    for (call.item = 0; call.item < items.size(); ++call.item) run(items[call.item]);
+    for (call.item = 0; call.item < count; ++call.item) run(item(call.item));
     call.results.write_size(0);
+  } else if constexpr (bulk_raw<R>) {
+    call.results.write_size(count);
+    char* out = call.results.extend(count * sizeof(R));
+    for (call.item = 0; call.item < count; ++call.item) {
+      const R result = run(item(call.item));
+      std::memcpy(out + call.item * sizeof(R), &result, sizeof(R));
+    }
   } else {
     std::vector<R> results;
-    results.reserve(items.size());
-    for (call.item = 0; call.item < items.size(); ++call.item) results.push_back(run(items[call.item]));
+    results.reserve(count);
+    for (call.item = 0; call.item < count; ++call.item) results.push_back(run(item(call.item)));
     call.results.write_items<R>(results, results.size());
   }
 }

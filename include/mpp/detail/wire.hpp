@@ -111,9 +111,7 @@ class Writer {
       write_raw(std::ranges::data(items), count * sizeof(T));
     } else if constexpr (raw_bytes<T>) {
       // Grow once, then place each item: no per-item reallocation checks.
-      const std::size_t at = bytes_.size();
-      bytes_.resize(at + count * sizeof(T));
-      char* out = bytes_.data() + at;
+      char* out = extend(count * sizeof(T));
       for (const auto& item : items) {
         const T converted = item;
         std::memcpy(out, &converted, sizeof(T));
@@ -132,6 +130,14 @@ class Writer {
   }
 
   void write_size(std::size_t size) { write(static_cast<std::uint64_t>(size)); }
+
+  /// Grows by `size` bytes for the caller to fill; returns where they start (valid until the
+  /// next write).
+  char* extend(std::size_t size) {
+    const std::size_t at = bytes_.size();
+    bytes_.resize(at + size);
+    return bytes_.data() + at;
+  }
 
   Bytes& bytes() { return bytes_; }
   std::size_t size() const { return bytes_.size(); }

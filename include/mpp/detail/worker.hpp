@@ -5,9 +5,11 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <limits>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "mpp/detail/protocol.hpp"
 
@@ -24,11 +26,44 @@ struct RunningTask {
   std::atomic<std::uint32_t> retiring{0};   // the child leaves on purpose (maxtasksperchild)
 };
 
-/// Runs a batch ([TaskHeader][args] repeated) and sends its results to the master. Each task
-/// is shown in `shown` when given; at most `budget` tasks run, and their results are sent
-/// before it returns how many ran.
+/// A worker rank's result messages on their way to the master. The rank posts them and goes
+/// on with its next batch rather than wait until the master takes them: a large message waits
+/// for the master's receive, and on a busy node the master may be waiting for a core.
+class OutgoingResults {
+ public:
+  explicit OutgoingResults(MPI_Comm comm);
+  ~OutgoingResults();  // waits until every posted message went out
+  OutgoingResults(const OutgoingResults&) = delete;
+  OutgoingResults& operator=(const OutgoingResults&) = delete;
+
+  /// An empty buffer for the next results, with the capacity of one that went out before.
+  Bytes buffer();
+  /// Sends `bytes` to the master without waiting; `bytes` becomes an empty buffer.
+  void post(Bytes& bytes);
+  /// Takes back the buffers of messages that went out.
+  void reap();
+  /// Waits until every posted message went out.
+  void finish();
+
+ private:
+  struct Posted {
+    MPI_Request request;
+    Bytes bytes;
+  };
+  void recycle_oldest();
+
+  MPI_Comm comm_;
+  std::deque<Posted> posted_;
+  std::vector<Bytes> spare_;
+};
+
+/// Runs a batch ([TaskHeader][args] repeated) and sends its results to the master: posted
+/// through `outgoing` when given (a worker rank), else sent before it returns (a child, which
+/// relays them through its rank). Each task is shown in `shown` when given; at most `budget`
+/// tasks run; returns how many ran.
 std::size_t run_batch(MPI_Comm comm, std::span<const char> batch, int rank, const std::string& host,
-                      RunningTask* shown = nullptr, std::size_t budget = std::numeric_limits<std::size_t>::max());
+                      OutgoingResults* outgoing, RunningTask* shown = nullptr,
+                      std::size_t budget = std::numeric_limits<std::size_t>::max());
 
 /// Runs a batch's tasks, keeping no result; a task's exception propagates (a pool initializer
 /// run again in a new child process).
