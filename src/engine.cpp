@@ -349,7 +349,7 @@ std::vector<Task> Engine::take_batch(int rank, int load) {
     if (width == 0 || load > width) continue;
     if (load == width && !worth_prefetching(lane, workers_[rank], Clock::now())) continue;
     if (lane.pending.front().avoid_rank == rank && lane.ranks.size() > 1) continue;
-    if (lane.pending.front().whole_batch || !lane.tiny_tasks()) {
+    if (!lane.tiny_tasks()) {
       batch.push_back(std::move(lane.pending.front()));
       lane.pending.pop_front();
       break;
@@ -359,9 +359,9 @@ std::vector<Task> Engine::take_batch(int rank, int load) {
     const std::size_t share = (lane.pending.size() + 2 * processes - 1) / (2 * processes);
     const std::size_t take = std::clamp<std::size_t>(share, 1, max_tasks_per_batch);
     std::size_t bytes = 0;
-    while (batch.size() < take && !lane.pending.empty() && !lane.pending.front().whole_batch &&
-           (batch.empty() || bytes + lane.pending.front().wire.size() <= max_batch_bytes)) {
-      bytes += lane.pending.front().wire.size();
+    while (batch.size() < take && !lane.pending.empty() &&
+           (batch.empty() || bytes + lane.pending.front().size() <= max_batch_bytes)) {
+      bytes += lane.pending.front().size();
       batch.push_back(std::move(lane.pending.front()));
       lane.pending.pop_front();
     }
@@ -436,13 +436,13 @@ bool Engine::dispatch() {
         const int width = lane.width_on(static_cast<int>(rank));
         const bool initializer = batch.front().target_rank > 0;
         for (auto& task : batch) launch(task, static_cast<int>(rank));
-        if (batch.size() == 1 && !isolation) {
+        if (batch.size() == 1 && !isolation && batch.front().borrowed_tail.empty()) {
           messages.push_back({static_cast<int>(rank), Tag::tasks, std::move(batch.front().wire)});
           continue;
         }
         Bytes joined;
         std::size_t total = isolation ? sizeof(IsolationHeader) : 0;
-        for (const auto& task : batch) total += task.wire.size();
+        for (const auto& task : batch) total += task.size();
         joined.reserve(total);
         if (isolation) {
           IsolationHeader header = *isolation;
@@ -451,7 +451,10 @@ bool Engine::dispatch() {
           const auto* raw = reinterpret_cast<const char*>(&header);
           joined.insert(joined.end(), raw, raw + sizeof header);
         }
-        for (const auto& task : batch) joined.insert(joined.end(), task.wire.begin(), task.wire.end());
+        for (const auto& task : batch) {
+          joined.insert(joined.end(), task.wire.begin(), task.wire.end());
+          joined.insert(joined.end(), task.borrowed_tail.begin(), task.borrowed_tail.end());
+        }
         messages.push_back({static_cast<int>(rank), isolation ? Tag::isolated_tasks : Tag::tasks, std::move(joined)});
       }
     }

@@ -7,6 +7,7 @@
 #include <limits>
 #include <list>
 #include <map>
+#include <memory>
 #include <mpp/mpp.hpp>
 #include <numeric>
 #include <optional>
@@ -103,6 +104,23 @@ TEST(PoolMap, EveryChunksizeGivesTheSameResult) {
   std::vector<int> expected;
   for (int x : xs) expected.push_back(x * x);
   for (std::size_t chunksize : {1, 2, 7, 64, 999, 1000, 5000}) EXPECT_EQ(pool.map(square, xs, chunksize), expected);
+}
+
+// A blocking map reads a contiguous input only as its chunks are sent; map_async and imap may
+// not: their caller goes on and may change or free the input at once.
+TEST(PoolMap, MapAsyncAndImapKeepTheirOwnCopyOfTheInput) {
+  mpp::Pool pool;
+  std::vector<int> expected;
+  for (int x : iota_vector(200'000)) expected.push_back(x * x);
+  auto input = std::make_unique<std::vector<int>>(iota_vector(200'000));
+  auto later = pool.map_async(square, *input, 50);  // 4000 chunks: most still queued below
+  auto stream = pool.imap(square, *input, 50);
+  std::ranges::fill(*input, -1);
+  input.reset();
+  EXPECT_EQ(later.get(std::chrono::seconds(120)), expected);
+  std::vector<int> streamed;
+  for (int y : stream) streamed.push_back(y);
+  EXPECT_EQ(streamed, expected);
 }
 
 TEST(PoolMap, ChunksizesBeyondTheInputAreOneChunk) {

@@ -14,6 +14,7 @@
 #include <concepts>
 #include <cstddef>
 #include <iterator>
+#include <limits>
 #include <memory>
 #include <ranges>
 #include <stdexcept>
@@ -103,22 +104,22 @@ class Pool {
   /// mpp::retries(n), mpp::progress(), mpp::status_log(path).
   template <class F, std::ranges::input_range Xs, class... Options, class R = detail::map_result_t<false, F, Xs>>
   MapResult<R> map(F f, Xs&& xs, Options&&... options) {
-    return map_job<false>(f, xs, std::forward<Options>(options)...).take();
+    return map_job<false, true>(f, xs, std::forward<Options>(options)...).take();
   }
   /// [f(*args) for args in tuples], in order; options as map's.
   template <class F, std::ranges::input_range Xs, class... Options, class R = detail::map_result_t<true, F, Xs>>
   MapResult<R> starmap(F f, Xs&& tuples, Options&&... options) {
-    return map_job<true>(f, tuples, std::forward<Options>(options)...).take();
+    return map_job<true, true>(f, tuples, std::forward<Options>(options)...).take();
   }
 
   /// map without waiting; options: map's, mpp::callback(...) and mpp::error_callback(...).
   template <class F, std::ranges::input_range Xs, class... Options, class R = detail::map_result_t<false, F, Xs>>
   AsyncResult<MapResult<R>> map_async(F f, Xs&& xs, Options&&... options) {
-    return map_job<false>(f, xs, std::forward<Options>(options)...).async_result();
+    return map_job<false, false>(f, xs, std::forward<Options>(options)...).async_result();
   }
   template <class F, std::ranges::input_range Xs, class... Options, class R = detail::map_result_t<true, F, Xs>>
   AsyncResult<MapResult<R>> starmap_async(F f, Xs&& tuples, Options&&... options) {
-    return map_job<true>(f, tuples, std::forward<Options>(options)...).async_result();
+    return map_job<true, false>(f, tuples, std::forward<Options>(options)...).async_result();
   }
 
   /// Results in input order, each handed out as soon as it and those before it are there.
@@ -173,7 +174,9 @@ class Pool {
     AsyncResult<Output> async_result() { return AsyncResult<Output>(state, detail::Waiter(*engine)); }
   };
 
-  template <bool Star, class F, class Xs, class... Options>
+  /// With `Blocking` (map and starmap, whose caller waits), chunks of a contiguous range of
+  /// raw items are read from `xs` only when sent: the input is copied once, not twice.
+  template <bool Star, bool Blocking, class F, class Xs, class... Options>
   auto map_job(F f, Xs& xs, Options&&... options);
 
   /// A map's long-run options (mpp/map_options.hpp), as given.
@@ -240,10 +243,12 @@ class Pool {
     return run;
   }
 
-  /// Cuts xs into chunk tasks for the invoker, each sent to `sink`.
+  /// Cuts xs into chunk tasks for the invoker, each reporting to `sink`. With `borrow`, the
+  /// items of a contiguous range of raw values stay in xs until each chunk is sent (the
+  /// caller keeps xs alive and unchanged until every chunk ran).
   template <class Item, detail::Invoker invoker, class F, class Xs>
   std::vector<detail::Task> make_chunks(F f, Xs& xs, std::size_t items, std::size_t chunksize,
-                                        const std::shared_ptr<detail::TaskSink>& sink);
+                                        const std::shared_ptr<detail::TaskSink>& sink, bool borrow);
 
   /// The result type of f(args...) run on a worker, once the call is checked to be shippable.
   template <class F, class... Args>
@@ -325,17 +330,30 @@ void Pool::submit_call(F f, std::shared_ptr<detail::TaskSink> sink, int target_r
 
 template <class Item, detail::Invoker invoker, class F, class Xs>
 std::vector<detail::Task> Pool::make_chunks(F f, Xs& xs, std::size_t items, std::size_t chunksize,
-                                            const std::shared_ptr<detail::TaskSink>& sink) {
+                                            const std::shared_ptr<detail::TaskSink>& sink, bool borrow) {
+  constexpr bool borrowable = detail::raw_bytes<Item> && std::ranges::contiguous_range<Xs> &&
+                              std::same_as<std::ranges::range_value_t<Xs>, Item>;
   const detail::CodeRef function = detail::function_ref(f);
   std::vector<detail::Task> tasks;
   tasks.reserve((items + chunksize - 1) / chunksize);
   auto it = std::ranges::begin(xs);
   for (std::size_t first = 0; first < items; first += chunksize) {
     const std::size_t count = detail::chunk_length(first, chunksize, items);
-    auto chunk =
-        std::ranges::subrange(std::counted_iterator(it, static_cast<std::ptrdiff_t>(count)), std::default_sentinel);
-    auto task = detail::make_task(detail::invoker_ref<invoker>(), function, first,
-                                  [&](detail::Writer& out) { out.write_items<Item>(chunk, count); });
+    detail::Task task;
+    if constexpr (borrowable) {
+      if (borrow) {
+        const std::span<const char> tail(reinterpret_cast<const char*>(std::ranges::data(xs) + first),
+                                         count * sizeof(Item));
+        task = detail::make_task(
+            detail::invoker_ref<invoker>(), function, first, [&](detail::Writer& out) { out.write_size(count); }, tail);
+      }
+    }
+    if (task.wire.empty()) {
+      auto chunk =
+          std::ranges::subrange(std::counted_iterator(it, static_cast<std::ptrdiff_t>(count)), std::default_sentinel);
+      task = detail::make_task(detail::invoker_ref<invoker>(), function, first,
+                               [&](detail::Writer& out) { out.write_items<Item>(chunk, count); });
+    }
     task.sink = sink;
     task.whole_batch = count > 1;
     tasks.push_back(std::move(task));
@@ -344,11 +362,11 @@ std::vector<detail::Task> Pool::make_chunks(F f, Xs& xs, std::size_t items, std:
   return tasks;
 }
 
-template <bool Star, class F, class Xs, class... Options>
+template <bool Star, bool Blocking, class F, class Xs, class... Options>
 auto Pool::map_job(F f, Xs& xs, Options&&... options) {
   if constexpr (!std::ranges::forward_range<Xs>) {
-    auto items = detail::read_all(xs);
-    return map_job<Star>(f, items, std::forward<Options>(options)...);
+    auto items = detail::read_all(xs);  // gone when this returns: not to be borrowed
+    return map_job<Star, false>(f, items, std::forward<Options>(options)...);
   } else {
     using Types = detail::MapTypes<Star, F, Xs>;
     Types::check();
@@ -375,8 +393,10 @@ auto Pool::map_job(F f, Xs& xs, Options&&... options) {
     if (items == 0) {
       sink->finish_empty();
     } else {
-      submit_map(make_chunks<Item, &detail::invoke_map<F, Item, Star>>(f, xs, items, chunksize, sink), sink, planned,
-                 given.long_run);
+      // A journal or retries keep each chunk's own bytes: no borrowing then.
+      submit_map(make_chunks<Item, &detail::invoke_map<F, Item, Star>>(f, xs, items, chunksize, sink,
+                                                                       Blocking && planned == nullptr),
+                 sink, planned, given.long_run);
     }
     return MapJob<Output>{std::move(state), &*engine_};
   }
@@ -420,8 +440,8 @@ auto Pool::imap_of(F f, Xs& xs, std::exception_ptr input_error, Options&&... opt
   if (items == 0) {
     stream->finish_empty();
   } else {
-    submit_map(make_chunks<Item, &detail::invoke_map<F, Item, false>>(f, xs, items, chunksize, stream), stream, planned,
-               given.long_run);
+    submit_map(make_chunks<Item, &detail::invoke_map<F, Item, false>>(f, xs, items, chunksize, stream, false), stream,
+               planned, given.long_run);
   }
   return ImapResult<R>(std::move(stream), detail::Waiter(*engine_));
 }

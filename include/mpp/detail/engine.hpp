@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -70,6 +71,12 @@ struct Task {
   int target_rank = 0;                  // nonzero: only this worker (pool initializers)
   std::optional<ProcessStart> process;  // a Process: sent as Tag::process
   int avoid_rank = 0;                   // nonzero: a retry, kept off the worker it failed on
+  /// The last bytes of the arguments, read from the submitter's memory only when the task is
+  /// sent (a blocking map's raw items: the caller waits, keeping them, until the task ran).
+  std::span<const char> borrowed_tail;
+
+  /// The task's bytes as sent: wire, then borrowed_tail.
+  std::size_t size() const { return wire.size() + borrowed_tail.size(); }
 };
 
 /// The workers one Pool uses and its queued tasks.
@@ -94,21 +101,22 @@ struct Lane {
   int width_on(int rank) const;
 };
 
-/// A task whose arguments `write_args(Writer&)` serializes.
+/// A task whose arguments `write_args(Writer&)` serializes, followed by `borrowed_tail`.
 template <class WriteArgs>
-Task make_task(const CodeRef& invoker, const CodeRef& function, std::uint64_t first_index, WriteArgs&& write_args) {
+Task make_task(const CodeRef& invoker, const CodeRef& function, std::uint64_t first_index, WriteArgs&& write_args,
+               std::span<const char> borrowed_tail = {}) {
   Writer out;
   out.bytes().reserve(128);
   TaskHeader header{0, invoker, function, first_index, 0};
   out.write_raw(&header, sizeof header);
   write_args(out);
-  header.args_size = out.size() - sizeof header;
-  if (out.size() > max_message_bytes)
+  header.args_size = out.size() + borrowed_tail.size() - sizeof header;
+  if (out.size() + borrowed_tail.size() > max_message_bytes)
     throw std::length_error(
         "mpp: a task's arguments exceed 2 GiB, the most one MPI message carries; "
         "pass a smaller chunksize or split the data");
   std::memcpy(out.bytes().data(), &header, sizeof header);
-  return Task{std::move(out.bytes()), nullptr, nullptr, first_index, false, 0, std::nullopt};
+  return Task{std::move(out.bytes()), nullptr, nullptr, first_index, false, 0, std::nullopt, 0, borrowed_tail};
 }
 
 class Engine {

@@ -29,9 +29,7 @@ class MapSink final : public TaskSink {
         items_(items),
         chunksize_(chunksize),
         chunks_left_((items + chunksize - 1) / chunksize),
-        run_(std::move(run)) {
-    if constexpr (!std::is_void_v<R>) output_.resize(items);
-  }
+        run_(std::move(run)) {}
 
   /// A job with no items completes at once.
   void finish_empty() {
@@ -44,6 +42,8 @@ class MapSink final : public TaskSink {
     bool intact = true;
     if (!error_) {
       try {
+        // Sized when the first chunk lands, while the workers compute the others.
+        if constexpr (!std::is_void_v<R>) output_.resize(items_);
         if constexpr (std::is_void_v<R>) {
           results.read_size();
         } else if constexpr (bulk_raw<R>) {
@@ -100,6 +100,7 @@ class MapSink final : public TaskSink {
       if constexpr (std::is_void_v<R>) {
         value.emplace();
       } else {
+        output_.resize(items_);  // a map of no items
         value.emplace(std::move(output_));
       }
     }
