@@ -255,12 +255,12 @@ bool Engine::reap_sends() {
 
 bool Engine::receive_results() {
   bool did = false;
-  Bytes message;
-  while (const auto status = try_receive(comm_, MPI_ANY_SOURCE, static_cast<int>(Tag::results), message)) {
+  while (const auto received =
+             try_receive_over(comm_, MPI_ANY_SOURCE, static_cast<int>(Tag::results), results_buffer_)) {
     try {
-      deliver_message(status->MPI_SOURCE, message);
+      deliver_message(received->status.MPI_SOURCE, std::span<const char>(results_buffer_.data(), received->size));
     } catch (const MalformedMessage& e) {
-      end_job_on_malformed("results", status->MPI_SOURCE, e);
+      end_job_on_malformed("results", received->status.MPI_SOURCE, e);
     }
     did = true;
   }
@@ -268,7 +268,7 @@ bool Engine::receive_results() {
   return did;
 }
 
-void Engine::deliver_message(int source, const Bytes& message) {
+void Engine::deliver_message(int source, std::span<const char> message) {
   Reader in(message);
   while (!in.empty()) {
     const auto header = in.read<ResultHeader>();

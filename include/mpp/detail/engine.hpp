@@ -200,7 +200,7 @@ class Engine {
   bool reap_sends();
   bool receive_results();
   bool dispatch();
-  void deliver_message(int source, const Bytes& message);
+  void deliver_message(int source, std::span<const char> message);
   /// The next batch for `rank`, which has `load` batches in flight already.
   std::vector<Task> take_batch(int rank, int load);
   bool worth_prefetching(const Lane& lane, const WorkerSlot& slot, Clock::time_point now) const;
@@ -225,6 +225,7 @@ class Engine {
 
   std::mutex progress_mutex_;  // one thread drives MPI and delivers results
   std::vector<Send> sends_;
+  Bytes results_buffer_;  // the last result message (see try_receive_over)
 
   std::mutex state_mutex_;           // lanes, queues, registry, statistics
   std::vector<WorkerSlot> workers_;  // indexed by rank; [0] unused

@@ -42,6 +42,27 @@ enum class Tag : int {
 /// TaskHeader::first_index of a task that is a single call, not items of a map.
 inline constexpr std::uint64_t no_item = ~std::uint64_t{0};
 
+struct Received {
+  MPI_Status status;
+  std::size_t size;  // the message's bytes, at the start of the buffer
+};
+
+/// try_receive's MPI part, for a rank (never a child): the message is written over `buffer`,
+/// which grows if it must but never shrinks, so a receiver that keeps one buffer does not
+/// clear megabytes before each message.
+inline std::optional<Received> try_receive_over(MPI_Comm comm, int source, int tag, Bytes& buffer) {
+  int flag = 0;
+  MPI_Message handle;
+  MPI_Status status;
+  check_mpi(MPI_Improbe(source, tag, comm, &flag, &handle, &status), "MPI_Improbe");
+  if (!flag) return std::nullopt;
+  int count = 0;
+  check_mpi(MPI_Get_count(&status, MPI_BYTE, &count), "MPI_Get_count");
+  if (buffer.size() < static_cast<std::size_t>(count)) buffer.resize(static_cast<std::size_t>(count));
+  check_mpi(MPI_Mrecv(buffer.data(), count, MPI_BYTE, &handle, MPI_STATUS_IGNORE), "MPI_Mrecv");
+  return Received{status, static_cast<std::size_t>(count)};
+}
+
 /// If a message from `source` with `tag` (wildcards allowed) is waiting, receives it whole into
 /// `into` and returns its status; otherwise returns nothing at once. Matched probe + receive,
 /// so two threads polling one communicator never take each other's message. In a supervised
@@ -55,16 +76,10 @@ inline std::optional<MPI_Status> try_receive(MPI_Comm comm, int source, int tag,
     status.MPI_TAG = tag;
     return status;
   }
-  int flag = 0;
-  MPI_Message handle;
-  MPI_Status status;
-  check_mpi(MPI_Improbe(source, tag, comm, &flag, &handle, &status), "MPI_Improbe");
-  if (!flag) return std::nullopt;
-  int count = 0;
-  check_mpi(MPI_Get_count(&status, MPI_BYTE, &count), "MPI_Get_count");
-  into.resize(static_cast<std::size_t>(count));
-  check_mpi(MPI_Mrecv(into.data(), count, MPI_BYTE, &handle, MPI_STATUS_IGNORE), "MPI_Mrecv");
-  return status;
+  const auto received = try_receive_over(comm, source, tag, into);
+  if (!received) return std::nullopt;
+  into.resize(received->size);
+  return received->status;
 }
 
 /// Whether any message from `source` (a wildcard allowed) waits on `comm`. Pollers look with
