@@ -230,9 +230,12 @@ bool Engine::try_progress() {
 
 bool Engine::progress_locked() {
   bool did = reap_sends();
-  const bool mail = message_waiting(comm_, MPI_ANY_SOURCE);
-  if (mail) did |= receive_results();
-  did |= objects_.serve_requests(mail);
+  // Workers send results and requests only; a message of another tag first in line must not
+  // hide them (then both are looked for).
+  const auto waiting = waiting_message(comm_, MPI_ANY_SOURCE);
+  const bool other = waiting && *waiting != Tag::results && *waiting != Tag::requests;
+  if (waiting == Tag::results || other) did |= receive_results();
+  did |= objects_.serve_requests(waiting == Tag::requests || other);
   did |= dispatch();
   return did;
 }
@@ -254,18 +257,16 @@ bool Engine::reap_sends() {
 }
 
 bool Engine::receive_results() {
-  bool did = false;
-  while (const auto received =
-             try_receive_over(comm_, MPI_ANY_SOURCE, static_cast<int>(Tag::results), results_buffer_)) {
-    try {
-      deliver_message(received->status.MPI_SOURCE, std::span<const char>(results_buffer_.data(), received->size));
-    } catch (const MalformedMessage& e) {
-      end_job_on_malformed("results", received->status.MPI_SOURCE, e);
-    }
-    did = true;
+  // One message per call: a look that finds nothing costs a yield (see waiting_message).
+  const auto received = try_receive_over(comm_, MPI_ANY_SOURCE, static_cast<int>(Tag::results), results_buffer_);
+  if (!received) return false;
+  try {
+    deliver_message(received->status.MPI_SOURCE, std::span<const char>(results_buffer_.data(), received->size));
+  } catch (const MalformedMessage& e) {
+    end_job_on_malformed("results", received->status.MPI_SOURCE, e);
   }
-  if (did) notify_waiters();
-  return did;
+  notify_waiters();
+  return true;
 }
 
 void Engine::deliver_message(int source, std::span<const char> message) {

@@ -24,51 +24,51 @@ Reply failure_reply(Failure failure, const std::string& message) {
 ObjectServer::ObjectServer(MPI_Comm comm, std::function<void()> changed) : comm_(comm), changed_(std::move(changed)) {}
 
 bool ObjectServer::serve_requests(bool mail) {
-  bool did = false;
-  Bytes request;
-  while (mail) {
-    const auto status = try_receive(comm_, MPI_ANY_SOURCE, static_cast<int>(Tag::requests), request);
-    if (!status) break;
-    did = true;
-    const int rank = status->MPI_SOURCE;
-    std::lock_guard lock(mutex_);
-    RequestHeader header{};
-    Reply reply;
-    try {
-      header = header_of<RequestHeader>(request);
-      reply = execute_locked(request, rank);
-    } catch (const MalformedMessage& e) {
-      end_job_on_malformed("request", rank, e);
-    }
-    if (reply.failure == Failure::would_block) {
-      if (header.timeout_ns == 0) {
-        reply = failure_reply(Failure::timed_out, "");
-      } else {
-        std::optional<Clock::time_point> deadline;
-        if (header.timeout_ns > 0) deadline = deadline_after(std::chrono::nanoseconds(header.timeout_ns));
-        objects_.at(header.object).parked.push_back(Parked{rank, header.call, std::move(request), deadline});
-        ++parked_count_;
-        request = Bytes();
-        continue;
-      }
-    }
-    if (header.wants_reply) {
-      answer(rank, header.call, reply);
-    } else if (reply.failure != Failure::none && told_of_failed_posts_.insert({header.object, rank}).second) {
-      // Once per object and rank: a producer's puts after a shutdown fail one after another.
-      std::string message(reply.result.begin(), reply.result.end());
-      std::fprintf(stderr,
-                   "mpp: a call from rank %d that expects no answer failed: %s (further such failures on this "
-                   "object from this rank are not shown)\n",
-                   rank, message.c_str());
-    }
-  }
+  bool did = mail && serve_one_request();
   if (parked_count_ > 0) {
     std::lock_guard lock(mutex_);
     did |= expire_parked_locked();
   }
   if (did && local_waiters_ > 0) changed_();
   return did;
+}
+
+bool ObjectServer::serve_one_request() {
+  Bytes request;
+  const auto status = try_receive(comm_, MPI_ANY_SOURCE, static_cast<int>(Tag::requests), request);
+  if (!status) return false;
+  const int rank = status->MPI_SOURCE;
+  std::lock_guard lock(mutex_);
+  RequestHeader header{};
+  Reply reply;
+  try {
+    header = header_of<RequestHeader>(request);
+    reply = execute_locked(request, rank);
+  } catch (const MalformedMessage& e) {
+    end_job_on_malformed("request", rank, e);
+  }
+  if (reply.failure == Failure::would_block) {
+    if (header.timeout_ns == 0) {
+      reply = failure_reply(Failure::timed_out, "");
+    } else {
+      std::optional<Clock::time_point> deadline;
+      if (header.timeout_ns > 0) deadline = deadline_after(std::chrono::nanoseconds(header.timeout_ns));
+      objects_.at(header.object).parked.push_back(Parked{rank, header.call, std::move(request), deadline});
+      ++parked_count_;
+      return true;
+    }
+  }
+  if (header.wants_reply) {
+    answer(rank, header.call, reply);
+  } else if (reply.failure != Failure::none && told_of_failed_posts_.insert({header.object, rank}).second) {
+    // Once per object and rank: a producer's puts after a shutdown fail one after another.
+    std::string message(reply.result.begin(), reply.result.end());
+    std::fprintf(stderr,
+                 "mpp: a call from rank %d that expects no answer failed: %s (further such failures on this "
+                 "object from this rank are not shown)\n",
+                 rank, message.c_str());
+  }
+  return true;
 }
 
 Reply ObjectServer::try_call(const Bytes& request) {

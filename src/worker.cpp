@@ -256,13 +256,19 @@ void serve(MPI_Comm comm, int rank, const std::string& host, std::chrono::micros
   };
   for (;;) {
     outgoing.reap();
-    const bool mail = message_waiting(comm, 0);
-    if (mail && (take(Tag::tasks, "tasks", [&] { run_batch(comm, batch, rank, host, &outgoing); }) || take_isolated() ||
-                 take(Tag::process, "process", [&] { processes.start(batch); }))) {
+    // Take what the look found. A message for the children (a reply, relayed below) may be
+    // first in line: it must not hide the rank's own ones, so then each is looked for.
+    const auto waiting = waiting_message(comm, 0);
+    const bool for_children = waiting && *waiting != Tag::tasks && *waiting != Tag::isolated_tasks &&
+                              *waiting != Tag::process && *waiting != Tag::lane_end && *waiting != Tag::stop;
+    const auto may_be = [&](Tag tag) { return waiting == tag || for_children; };
+    if ((may_be(Tag::tasks) && take(Tag::tasks, "tasks", [&] { run_batch(comm, batch, rank, host, &outgoing); })) ||
+        (may_be(Tag::isolated_tasks) && take_isolated()) ||
+        (may_be(Tag::process) && take(Tag::process, "process", [&] { processes.start(batch); }))) {
       backoff.reset();
-    } else if (mail && take(Tag::lane_end, "pool end", [&] { isolated.end_lane(batch); })) {
+    } else if (may_be(Tag::lane_end) && take(Tag::lane_end, "pool end", [&] { isolated.end_lane(batch); })) {
       // a pool's children left; no work came with it
-    } else if (mail && try_receive(comm, 0, static_cast<int>(Tag::stop), batch)) {
+    } else if (may_be(Tag::stop) && try_receive(comm, 0, static_cast<int>(Tag::stop), batch)) {
       outgoing.finish();
       return;
     } else if (processes.empty() && isolated.idle()) {

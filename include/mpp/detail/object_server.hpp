@@ -59,10 +59,11 @@ class ObjectServer {
   /// Who starts the processes that processes outside the master start (Op::start_process).
   void on_start_process(std::function<void(Reader&)> start) { start_process_ = std::move(start); }
 
-  /// Serves every request waiting from the workers and answers parked calls whose time ran out.
-  /// Called by the thread driving the engine's progress; true if it did anything.
-  /// `mail`: a message may wait (see message_waiting); without it only the expiry runs.
-  bool serve_requests(bool mail = true);
+  /// Serves a request waiting from the workers, if `mail` says one waits (see waiting_message:
+  /// one per call, so no call ends with a look that finds nothing), and answers parked calls
+  /// whose time ran out. Called by the thread driving the engine's progress; true if it did
+  /// anything.
+  bool serve_requests(bool mail);
 
   /// A master thread waits for a call to proceed: from now on every served request wakes the
   /// master's waiters (otherwise they sleep through the workers' traffic undisturbed).
@@ -96,6 +97,8 @@ class ObjectServer {
     std::deque<Parked> parked;
   };
 
+  /// Receives and serves one request, if one waits.
+  bool serve_one_request();
   Reply execute_locked(const Bytes& request, int caller);
   std::uint64_t create_locked(Op op, int caller, Reader& args);
   void forget_process_locked(ProcessKey process);
