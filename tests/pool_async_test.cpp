@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <mpp/mpp.hpp>
 #include <numeric>
 #include <set>
@@ -143,6 +144,26 @@ TEST(PoolApplyAsync, ACallbackThatWaitsOnResultsIsRefused) {
   outer.get();
   EXPECT_TRUE(submitted);
   EXPECT_TRUE(refused) << "waiting inside a callback would deadlock; mpp says so instead";
+  pool.close();
+  pool.join();
+}
+
+// A blocking map's chunks read the caller's input when they are sent: refused inside a callback,
+// it must send nothing, or its chunks would read the input after the callback freed it.
+TEST(PoolApplyAsync, AMapInACallbackIsRefusedBeforeItSendsAnything) {
+  mpp::Pool pool;
+  bool refused = false;
+  auto outer = pool.apply_async(square, 2, mpp::callback([&](int) {
+                                  auto xs = std::make_unique<std::vector<int>>(mpp_test::iota_vector(100'000));
+                                  try {
+                                    pool.map(square, *xs, 10);
+                                  } catch (const mpp::UsageError&) {
+                                    refused = true;
+                                  }
+                                }));
+  outer.get();
+  EXPECT_TRUE(refused);
+  EXPECT_EQ(pool.map(square, mpp_test::iota_vector(4)), (std::vector<int>{0, 1, 4, 9}));
   pool.close();
   pool.join();
 }

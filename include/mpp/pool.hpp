@@ -14,7 +14,6 @@
 #include <concepts>
 #include <cstddef>
 #include <iterator>
-#include <limits>
 #include <memory>
 #include <ranges>
 #include <stdexcept>
@@ -370,6 +369,8 @@ auto Pool::map_job(F f, Xs& xs, Options&&... options) {
   } else {
     using Types = detail::MapTypes<Star, F, Xs>;
     Types::check();
+    // Before anything is sent: a blocking map's chunks borrow xs, which must outlive them.
+    if constexpr (Blocking) detail::Engine::refuse_wait_in_callback();
     using Item = typename Types::Item;
     using Output = detail::map_output_t<typename Types::Result>;
     static_assert(((std::integral<std::remove_cvref_t<Options>> || detail::is_callback_option_v<Options> ||

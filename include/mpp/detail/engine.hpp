@@ -165,6 +165,10 @@ class Engine {
   /// Wakes master threads sleeping in wait_until so they look at their condition again.
   void notify_waiters();
 
+  /// Throws UsageError on the thread that delivers results (inside a pool callback), where
+  /// waiting for a result could never end; wait_until checks it too.
+  static void refuse_wait_in_callback();
+
   /// Whether pool tasks are held back for the wall time (mpp/wall_time.hpp).
   bool winding_down() const;
   /// Pool tasks sent to workers and not answered yet.
@@ -217,7 +221,6 @@ class Engine {
   [[noreturn]] void end_for_wall_time();
   /// done() may act (take a queue item), so it is never called again once it returned true.
   bool wait_sleeping(const std::function<bool()>& done, std::optional<Clock::time_point> deadline);
-  static void refuse_wait_in_callback();
 
   MPI_Comm comm_;
   std::uint64_t next_task_id_ = 1;
