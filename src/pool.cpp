@@ -129,17 +129,18 @@ void Pool::submit_map(std::vector<detail::Task> tasks, const std::shared_ptr<det
     run->show_progress(detail::ProgressMeter(run->items(), replayed_items, stderr, isatty(STDERR_FILENO) == 1, interval,
                                              detail::job_end_time()));
   }
-  run->set_resubmit(
-      [engine = &*engine_, weak_lane = std::weak_ptr<detail::Lane>(lane_),
-       weak_sink = std::weak_ptr<detail::TaskSink>(sink)](detail::Bytes wire, std::uint64_t first, int avoid_rank) {
-        auto lane = weak_lane.lock();
-        auto owner = weak_sink.lock();
-        if (!lane || !owner) return false;
-        std::vector<detail::Task> retry(1);
-        retry[0] = detail::Task{std::move(wire), std::move(owner), nullptr, first, true, 0, std::nullopt, avoid_rank};
-        engine->submit(lane, std::move(retry));
-        return true;
-      });
+  run->set_resubmit([engine = &*engine_, weak_lane = std::weak_ptr<detail::Lane>(lane_),
+                     weak_sink = std::weak_ptr<detail::TaskSink>(sink)](detail::Bytes wire, std::uint64_t first,
+                                                                        int avoid_rank) {
+    auto lane = weak_lane.lock();
+    auto owner = weak_sink.lock();
+    if (!lane || !owner) return false;
+    std::vector<detail::Task> retry(1);
+    retry[0] =
+        detail::Task{.wire = std::move(wire), .sink = std::move(owner), .first_index = first, .avoid_rank = avoid_rank};
+    engine->submit(lane, std::move(retry));
+    return true;
+  });
   // Nothing of this map runs yet, so its sink is ours alone while the journal answers.
   for (const auto& [first, saved] : replays) {
     detail::Reader results(saved->results);

@@ -139,13 +139,10 @@ void start_process_for_another(Reader& request) {
   state->words = request.read<SharedBlock>();
   state->published = true;
   const auto wire = request.read<Bytes>();
-  Task task{wire,
-            state,
-            nullptr,
-            no_item,
-            false,
-            0,
-            ProcessStart{stop_signal_word(state->words), child_pid_word(state->words)}};
+  Task task{.wire = wire,
+            .sink = state,
+            .first_index = no_item,
+            .process = ProcessStart{stop_signal_word(state->words), child_pid_word(state->words)}};
   std::vector<Task> tasks;
   tasks.push_back(std::move(task));
   started_processes().add(state);  // daemons among them are stopped at session end too

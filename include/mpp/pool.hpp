@@ -354,7 +354,6 @@ std::vector<detail::Task> Pool::make_chunks(F f, Xs& xs, std::size_t items, std:
                                [&](detail::Writer& out) { out.write_items<Item>(chunk, count); });
     }
     task.sink = sink;
-    task.whole_batch = count > 1;
     tasks.push_back(std::move(task));
     std::ranges::advance(it, static_cast<std::ptrdiff_t>(count));
   }

@@ -64,16 +64,15 @@ struct Lane;
 
 struct Task {
   Bytes wire;  // a TaskHeader (id filled at dispatch) followed by the arguments
-  std::shared_ptr<TaskSink> sink;
-  std::shared_ptr<Lane> lane;
+  std::shared_ptr<TaskSink> sink{};
+  std::shared_ptr<Lane> lane{};
   std::uint64_t first_index = 0;
-  bool whole_batch = false;             // a map chunk: already sized, so sent on its own
-  int target_rank = 0;                  // nonzero: only this worker (pool initializers)
-  std::optional<ProcessStart> process;  // a Process: sent as Tag::process
-  int avoid_rank = 0;                   // nonzero: a retry, kept off the worker it failed on
+  int target_rank = 0;                    // nonzero: only this worker (pool initializers)
+  std::optional<ProcessStart> process{};  // a Process: sent as Tag::process
+  int avoid_rank = 0;                     // nonzero: a retry, kept off the worker it failed on
   /// The last bytes of the arguments, read from the submitter's memory only when the task is
   /// sent (a blocking map's raw items: the caller waits, keeping them, until the task ran).
-  std::span<const char> borrowed_tail;
+  std::span<const char> borrowed_tail{};
 
   /// The task's bytes as sent: wire, then borrowed_tail.
   std::size_t size() const { return wire.size() + borrowed_tail.size(); }
@@ -116,7 +115,7 @@ Task make_task(const CodeRef& invoker, const CodeRef& function, std::uint64_t fi
         "mpp: a task's arguments exceed 2 GiB, the most one MPI message carries; "
         "pass a smaller chunksize or split the data");
   std::memcpy(out.bytes().data(), &header, sizeof header);
-  return Task{std::move(out.bytes()), nullptr, nullptr, first_index, false, 0, std::nullopt, 0, borrowed_tail};
+  return Task{.wire = std::move(out.bytes()), .first_index = first_index, .borrowed_tail = borrowed_tail};
 }
 
 class Engine {
