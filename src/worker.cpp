@@ -47,10 +47,7 @@ Bytes OutgoingResults::buffer() {
 }
 
 void OutgoingResults::post(Bytes& bytes) {
-  if (posted_.size() >= max_posted_results) {
-    check_mpi(MPI_Wait(&posted_.front().request, MPI_STATUS_IGNORE), "MPI_Wait");
-    recycle_oldest();
-  }
+  if (posted_.size() >= max_posted_results) wait_oldest();
   posted_.push_back(Posted{MPI_REQUEST_NULL, std::move(bytes)});
   auto& posted = posted_.back();
   check_mpi(MPI_Isend(posted.bytes.data(), static_cast<int>(posted.bytes.size()), MPI_BYTE, 0,
@@ -70,10 +67,12 @@ void OutgoingResults::reap() {
 }
 
 void OutgoingResults::finish() {
-  while (!posted_.empty()) {
-    check_mpi(MPI_Wait(&posted_.front().request, MPI_STATUS_IGNORE), "MPI_Wait");
-    recycle_oldest();
-  }
+  while (!posted_.empty()) wait_oldest();
+}
+
+void OutgoingResults::wait_oldest() {
+  check_mpi(MPI_Wait(&posted_.front().request, MPI_STATUS_IGNORE), "MPI_Wait");
+  recycle_oldest();
 }
 
 void OutgoingResults::recycle_oldest() {

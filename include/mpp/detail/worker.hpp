@@ -50,6 +50,7 @@ class OutgoingResults {
     MPI_Request request;
     Bytes bytes;
   };
+  void wait_oldest();
   void recycle_oldest();
 
   MPI_Comm comm_;
