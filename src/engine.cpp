@@ -193,6 +193,13 @@ void Engine::post(int rank, Tag tag, Bytes bytes) {
             "MPI_Isend");
 }
 
+void Engine::post_detached(int rank, DetachedRun run) {
+  sends_.push_back(Send{MPI_REQUEST_NULL, {}, std::move(run.loan)});
+  check_mpi(MPI_Isend(run.bytes.data(), static_cast<int>(run.bytes.size()), MPI_BYTE, rank,
+                      static_cast<int>(Tag::task_data), comm_, &sends_.back().request),
+            "MPI_Isend");
+}
+
 bool Engine::finished(const Lane& lane) {
   std::lock_guard lock(state_mutex_);
   return lane.unfinished == 0;
@@ -246,6 +253,7 @@ bool Engine::reap_sends() {
     int done = 0;
     check_mpi(MPI_Test(&sends_[i].request, &done, MPI_STATUS_IGNORE), "MPI_Test");
     if (done) {
+      if (sends_[i].loan && --sends_[i].loan->sends_in_flight == 0) notify_waiters();  // a map may return
       sends_[i] = std::move(sends_.back());
       sends_.pop_back();
       did = true;
@@ -398,6 +406,7 @@ bool Engine::dispatch() {
     int rank;
     Tag tag;
     Bytes bytes;
+    std::vector<DetachedRun> detached{};
   };
   std::vector<Message> messages;
   {
@@ -442,26 +451,51 @@ bool Engine::dispatch() {
           continue;
         }
         Bytes joined;
-        std::size_t total = isolation ? sizeof(IsolationHeader) : 0;
-        for (const auto& task : batch) total += task.size();
-        joined.reserve(total);
         if (isolation) {
           IsolationHeader header = *isolation;
           header.initializer = initializer ? 1 : 0;
           header.children_here = static_cast<std::uint32_t>(width);
           const auto* raw = reinterpret_cast<const char*>(&header);
-          joined.insert(joined.end(), raw, raw + sizeof header);
+          joined.assign(raw, raw + sizeof header);
         }
-        for (const auto& task : batch) {
-          joined.insert(joined.end(), task.wire.begin(), task.wire.end());
-          joined.insert(joined.end(), task.borrowed_tail.begin(), task.borrowed_tail.end());
-        }
-        messages.push_back({static_cast<int>(rank), isolation ? Tag::isolated_tasks : Tag::tasks, std::move(joined)});
+        // A child process cannot receive detached arguments: an isolated pool's are copied in.
+        std::vector<DetachedRun> detached;
+        join_batch(batch, !isolation, joined, detached);
+        messages.push_back({static_cast<int>(rank), isolation ? Tag::isolated_tasks : Tag::tasks, std::move(joined),
+                            std::move(detached)});
       }
     }
   }
-  for (auto& message : messages) post(message.rank, message.tag, std::move(message.bytes));
+  for (auto& message : messages) {
+    post(message.rank, message.tag, std::move(message.bytes));
+    for (auto& run : message.detached) post_detached(message.rank, std::move(run));
+  }
   return !messages.empty();
+}
+
+void Engine::join_batch(std::vector<Task>& batch, bool detach, Bytes& joined, std::vector<DetachedRun>& detached) {
+  std::size_t total = joined.size();
+  for (const auto& task : batch) total += detach ? task.wire.size() : task.size();
+  joined.reserve(total);
+  for (auto& task : batch) {
+    const auto tail = task.borrowed_tail;
+    if (detach && !tail.empty()) {
+      TaskHeader header;
+      std::memcpy(&header, task.wire.data(), sizeof header);
+      header.args_size -= tail.size();
+      header.detached_size = tail.size();
+      std::memcpy(task.wire.data(), &header, sizeof header);
+      if (!detached.empty() && detached.back().loan == task.loan &&
+          detached.back().bytes.data() + detached.back().bytes.size() == tail.data()) {
+        detached.back().bytes = {detached.back().bytes.data(), detached.back().bytes.size() + tail.size()};
+      } else {
+        ++task.loan->sends_in_flight;  // counted now, under the state mutex: see InputLoan
+        detached.push_back({tail, task.loan});
+      }
+    }
+    joined.insert(joined.end(), task.wire.begin(), task.wire.end());
+    if (!detach) joined.insert(joined.end(), tail.begin(), tail.end());
+  }
 }
 
 void Engine::notify_waiters() {

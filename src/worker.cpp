@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <memory>
 #include <stdexcept>
+#include <thread>
 #include <typeinfo>
 
 #include "mpp/detail/backoff.hpp"
@@ -82,6 +83,27 @@ void OutgoingResults::recycle_oldest() {
   if (spare_.size() < max_posted_results) spare_.push_back(std::move(bytes));
 }
 
+Reader DetachedArguments::take(std::size_t size) {
+  if (size == 0) return {};
+  if (unread_.empty()) receive();
+  return unread_.take(size);  // one task's arguments never straddle two messages
+}
+
+void DetachedArguments::receive() {
+  // The master posted them right after the batch: they are on their way, unless the batch lies.
+  constexpr auto patience = std::chrono::seconds(10);
+  const auto give_up = Clock::now() + patience;
+  for (unsigned polls = 1;; ++polls) {
+    if (const auto received = try_receive_over(comm_, 0, static_cast<int>(Tag::task_data), buffer_)) {
+      unread_ = Reader(buffer_.data(), buffer_.data() + received->size);
+      return;
+    }
+    if (Clock::now() >= give_up)
+      throw MalformedMessage("mpp: a batch announced detached arguments that did not come within 10 s");
+    if (polls % polls_per_yield == 0) std::this_thread::yield();
+  }
+}
+
 namespace {
 
 void send_results(MPI_Comm comm, Writer& out, OutgoingResults* outgoing) {
@@ -141,8 +163,9 @@ ProcessFacts ProcessFacts::facts;
 
 }  // namespace
 
-std::size_t run_batch(MPI_Comm comm, std::span<const char> batch, int rank, const std::string& host,
-                      OutgoingResults* outgoing, RunningTask* shown, std::size_t budget) {
+std::size_t run_batch(MPI_Comm comm, std::span<const char> batch, int rank, const std::string& host, RankMail* mail,
+                      RunningTask* shown, std::size_t budget) {
+  OutgoingResults* outgoing = mail ? &mail->results : nullptr;
   Reader in(batch);
   Writer out(outgoing ? outgoing->buffer() : Bytes{});
   auto last_flush = Clock::now();
@@ -152,7 +175,9 @@ std::size_t run_batch(MPI_Comm comm, std::span<const char> batch, int rank, cons
   ProcessFacts& facts = ProcessFacts::here();
   while (!in.empty() && ran < budget) {
     const auto task = in.read<TaskHeader>();
-    TaskCall call{task.function, in.take(task.args_size), out, shown ? shown->item : local_item};
+    if (task.detached_size > 0 && !mail) throw MalformedMessage("mpp: a child process got detached task arguments");
+    TaskCall call{task.function, in.take(task.args_size), out, shown ? shown->item : local_item,
+                  task.detached_size > 0 ? mail->arguments.take(task.detached_size) : Reader{}};
     const Invoker invoker = reinterpret_cast<Invoker>(task.invoker.resolve());
 
     const auto started = Clock::now();
@@ -232,7 +257,7 @@ ErrorReport describe_current_exception() {
 void serve(MPI_Comm comm, int rank, const std::string& host, std::chrono::microseconds max_nap) {
   Backoff backoff(std::chrono::microseconds(200), std::chrono::microseconds(20), max_nap);
   Bytes batch;
-  OutgoingResults outgoing(comm);
+  RankMail mail(comm);
   IsolatedTasks isolated(comm, rank, host);
   ProcessChildren processes(comm, rank, host);
   // Children wait for answers the rank relays: nap no longer than a waiting caller would.
@@ -254,21 +279,21 @@ void serve(MPI_Comm comm, int rank, const std::string& host, std::chrono::micros
     return take(Tag::isolated_tasks, "isolated tasks", [&] { isolated.take(std::move(batch)); });
   };
   for (;;) {
-    outgoing.reap();
+    mail.results.reap();
     // Take what the look found. A message for the children (a reply, relayed below) may be
     // first in line: it must not hide the rank's own ones, so then each is looked for.
     const auto waiting = waiting_message(comm, 0);
     const bool for_children = waiting && *waiting != Tag::tasks && *waiting != Tag::isolated_tasks &&
                               *waiting != Tag::process && *waiting != Tag::lane_end && *waiting != Tag::stop;
     const auto may_be = [&](Tag tag) { return waiting == tag || for_children; };
-    if ((may_be(Tag::tasks) && take(Tag::tasks, "tasks", [&] { run_batch(comm, batch, rank, host, &outgoing); })) ||
+    if ((may_be(Tag::tasks) && take(Tag::tasks, "tasks", [&] { run_batch(comm, batch, rank, host, &mail); })) ||
         (may_be(Tag::isolated_tasks) && take_isolated()) ||
         (may_be(Tag::process) && take(Tag::process, "process", [&] { processes.start(batch); }))) {
       backoff.reset();
     } else if (may_be(Tag::lane_end) && take(Tag::lane_end, "pool end", [&] { isolated.end_lane(batch); })) {
       // a pool's children left; no work came with it
     } else if (may_be(Tag::stop) && try_receive(comm, 0, static_cast<int>(Tag::stop), batch)) {
-      outgoing.finish();
+      mail.results.finish();
       return;
     } else if (processes.empty() && isolated.idle()) {
       backoff.pause();

@@ -1,10 +1,13 @@
 // Pool construction, sizes, initializers, close/join/terminate and the destructor.
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 
 #include <chrono>
 #include <mpp/mpp.hpp>
+#include <numeric>
 #include <optional>
 #include <set>
+#include <span>
 #include <thread>
 
 #include "test_functions.hpp"
@@ -24,6 +27,10 @@ void count_initializer(int value) {
 }
 std::pair<int, int> initializer_state(int) { return {initializer_runs, initializer_value}; }
 void failing_initializer() { throw std::runtime_error("cannot open the data file"); }
+int slow_when_negative(int x) {
+  if (x < 0) std::this_thread::sleep_for(400ms);
+  return x;
+}
 
 }  // namespace
 
@@ -120,6 +127,33 @@ TEST(PoolLifecycle, TerminateCancelsQueuedTasks) {
 
   mpp::Pool next(1);
   EXPECT_EQ(next.apply(square, 4), 16) << "the worker is free again";
+}
+
+TEST(PoolLifecycle, ABlockingMapEndedByTerminateReturnsOnlyOnceItsInputIsNoLongerRead) {
+  // A blocking map's items are sent from the caller's memory as they lie. A worker busy with a
+  // slow chunk has its next batch queued, the items not yet taken; terminate() ends the map at
+  // once, but map() must not return before the worker took them: the caller may free them.
+  constexpr std::size_t items = 400'000;
+  const std::size_t bytes = items * sizeof(int);
+  void* memory = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(memory, MAP_FAILED);
+  const std::span<int> input(static_cast<int*>(memory), items);
+  std::iota(input.begin(), input.end(), 0);
+  input[items / 2] = -1;
+
+  mpp::Pool pool;
+  std::thread mapper([&] {
+    EXPECT_THROW(pool.map(slow_when_negative, input), mpp::TerminatedError);
+    ::munmap(memory, bytes);  // reading it now is a fault the worker's receive would report
+  });
+  std::this_thread::sleep_for(150ms);
+  pool.terminate();
+  mapper.join();
+  pool.join();
+
+  mpp::Pool next;
+  const auto squares = next.map(square, std::vector<int>{1, 2, 3});
+  EXPECT_EQ(squares, (std::vector<int>{1, 4, 9})) << "every worker is still in the session";
 }
 
 TEST(PoolLifecycle, DestructorTerminatesLikeLeavingAWithBlock) {

@@ -164,9 +164,11 @@ class Pool {
   struct MapJob {
     std::shared_ptr<detail::ResultState<Output>> state;
     detail::Engine* engine;
+    std::shared_ptr<detail::InputLoan> loan;  // a blocking map's: its input is read in place
 
     auto take() {
-      engine->wait_until([this] { return state->ready(); });
+      // Failed or terminated too, the map returns only once no send reads its input any more.
+      engine->wait_until([this] { return state->ready() && (!loan || loan->sends_in_flight == 0); });
       state->rethrow_if_failed();
       if constexpr (!std::is_void_v<Output>) return state->take();
     }
@@ -174,7 +176,7 @@ class Pool {
   };
 
   /// With `Blocking` (map and starmap, whose caller waits), chunks of a contiguous range of
-  /// raw items are read from `xs` only when sent: the input is copied once, not twice.
+  /// raw items are sent from `xs` as they lie: the master copies none of them.
   template <bool Star, bool Blocking, class F, class Xs, class... Options>
   auto map_job(F f, Xs& xs, Options&&... options);
 
@@ -242,12 +244,13 @@ class Pool {
     return run;
   }
 
-  /// Cuts xs into chunk tasks for the invoker, each reporting to `sink`. With `borrow`, the
-  /// items of a contiguous range of raw values stay in xs until each chunk is sent (the
-  /// caller keeps xs alive and unchanged until every chunk ran).
+  /// Cuts xs into chunk tasks for the invoker, each reporting to `sink`. With a `loan`, the
+  /// items of a contiguous range of raw values stay in xs and are sent from there (the caller
+  /// keeps xs alive and unchanged until every chunk ran and the loan has no send in flight).
   template <class Item, detail::Invoker invoker, class F, class Xs>
   std::vector<detail::Task> make_chunks(F f, Xs& xs, std::size_t items, std::size_t chunksize,
-                                        const std::shared_ptr<detail::TaskSink>& sink, bool borrow);
+                                        const std::shared_ptr<detail::TaskSink>& sink,
+                                        const std::shared_ptr<detail::InputLoan>& loan);
 
   /// The result type of f(args...) run on a worker, once the call is checked to be shippable.
   template <class F, class... Args>
@@ -329,7 +332,8 @@ void Pool::submit_call(F f, std::shared_ptr<detail::TaskSink> sink, int target_r
 
 template <class Item, detail::Invoker invoker, class F, class Xs>
 std::vector<detail::Task> Pool::make_chunks(F f, Xs& xs, std::size_t items, std::size_t chunksize,
-                                            const std::shared_ptr<detail::TaskSink>& sink, bool borrow) {
+                                            const std::shared_ptr<detail::TaskSink>& sink,
+                                            const std::shared_ptr<detail::InputLoan>& loan) {
   constexpr bool borrowable = detail::raw_bytes<Item> && std::ranges::contiguous_range<Xs> &&
                               std::same_as<std::ranges::range_value_t<Xs>, Item>;
   const detail::CodeRef function = detail::function_ref(f);
@@ -340,11 +344,12 @@ std::vector<detail::Task> Pool::make_chunks(F f, Xs& xs, std::size_t items, std:
     const std::size_t count = detail::chunk_length(first, chunksize, items);
     detail::Task task;
     if constexpr (borrowable) {
-      if (borrow) {
+      if (loan) {
         const std::span<const char> tail(reinterpret_cast<const char*>(std::ranges::data(xs) + first),
                                          count * sizeof(Item));
         task = detail::make_task(
             detail::invoker_ref<invoker>(), function, first, [&](detail::Writer& out) { out.write_size(count); }, tail);
+        task.loan = loan;
       }
     }
     if (task.wire.empty()) {
@@ -390,15 +395,16 @@ auto Pool::map_job(F f, Xs& xs, Options&&... options) {
     auto* planned = run.get();
     auto sink = std::make_shared<detail::MapSink<typename Types::Result>>(state, std::move(given.callbacks), items,
                                                                           chunksize, std::move(run));
+    // A journal or retries keep each chunk's own bytes: no borrowing then.
+    std::shared_ptr<detail::InputLoan> loan;
+    if (Blocking && planned == nullptr) loan = std::make_shared<detail::InputLoan>();
     if (items == 0) {
       sink->finish_empty();
     } else {
-      // A journal or retries keep each chunk's own bytes: no borrowing then.
-      submit_map(make_chunks<Item, &detail::invoke_map<F, Item, Star>>(f, xs, items, chunksize, sink,
-                                                                       Blocking && planned == nullptr),
-                 sink, planned, given.long_run);
+      submit_map(make_chunks<Item, &detail::invoke_map<F, Item, Star>>(f, xs, items, chunksize, sink, loan), sink,
+                 planned, given.long_run);
     }
-    return MapJob<Output>{std::move(state), &*engine_};
+    return MapJob<Output>{std::move(state), &*engine_, std::move(loan)};
   }
 }
 
@@ -440,7 +446,7 @@ auto Pool::imap_of(F f, Xs& xs, std::exception_ptr input_error, Options&&... opt
   if (items == 0) {
     stream->finish_empty();
   } else {
-    submit_map(make_chunks<Item, &detail::invoke_map<F, Item, false>>(f, xs, items, chunksize, stream, false), stream,
+    submit_map(make_chunks<Item, &detail::invoke_map<F, Item, false>>(f, xs, items, chunksize, stream, nullptr), stream,
                planned, given.long_run);
   }
   return ImapResult<R>(std::move(stream), detail::Waiter(*engine_));

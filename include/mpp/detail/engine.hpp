@@ -62,6 +62,12 @@ class TaskSink {
 
 struct Lane;
 
+/// A blocking map's input, which its chunks' sends read where it lies (Task::borrowed_tail):
+/// the caller may let it go only once no such send is in flight.
+struct InputLoan {
+  std::atomic<std::size_t> sends_in_flight{0};
+};
+
 struct Task {
   Bytes wire;  // a TaskHeader (id filled at dispatch) followed by the arguments
   std::shared_ptr<TaskSink> sink{};
@@ -71,8 +77,11 @@ struct Task {
   std::optional<ProcessStart> process{};  // a Process: sent as Tag::process
   int avoid_rank = 0;                     // nonzero: a retry, kept off the worker it failed on
   /// The last bytes of the arguments, read from the submitter's memory only when the task is
-  /// sent (a blocking map's raw items: the caller waits, keeping them, until the task ran).
+  /// sent (a blocking map's raw items: the caller waits, keeping them, until the task ran and
+  /// `loan` has no send in flight). An in-rank pool sends them as they lie, detached
+  /// (TaskHeader::detached_size); an isolated one copies them into the batch.
   std::span<const char> borrowed_tail{};
+  std::shared_ptr<InputLoan> loan{};
 
   /// The task's bytes as sent: wire, then borrowed_tail.
   std::size_t size() const { return wire.size() + borrowed_tail.size(); }
@@ -193,6 +202,12 @@ class Engine {
   struct Send {
     MPI_Request request;
     Bytes buffer;
+    std::shared_ptr<InputLoan> loan{};  // set when it sends borrowed bytes, not `buffer`
+  };
+  /// Borrowed arguments of a batch, sent as they lie after it (Tag::task_data).
+  struct DetachedRun {
+    std::span<const char> bytes;
+    std::shared_ptr<InputLoan> loan;
   };
 
   /// Drops the lane's queued tasks `which` selects (the first only, or all), cancelling them.
@@ -213,6 +228,11 @@ class Engine {
   void end_isolated_lane(const Lane& lane, bool kill);
   /// MPI_Isend of `bytes`, kept until it completes (needs the progress mutex).
   void post(int rank, Tag tag, Bytes bytes);
+  /// MPI_Isend of a run of borrowed arguments; its loan counted it in flight already.
+  void post_detached(int rank, DetachedRun run);
+  /// Appends the batch's tasks to `joined`, each followed by its borrowed tail, or, when
+  /// `detach`, the tails to `detached` (adjacent runs of one loan merged), counted in flight.
+  static void join_batch(std::vector<Task>& batch, bool detach, Bytes& joined, std::vector<DetachedRun>& detached);
   void finish_task(Lane& lane, int rank, const ResultHeader& result, std::uint64_t first_index);
   void run_progress_thread();
   /// Pool tasks are held back for the wall time and none runs any more: the program's end.

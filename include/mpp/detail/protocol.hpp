@@ -2,6 +2,8 @@
 // Messages between the master (rank 0) and the workers, on the session's private communicator.
 //
 //   master -> worker  Tag::tasks    a batch: [TaskHeader][args bytes] repeated
+//   master -> worker  Tag::task_data right after a batch whose tasks have detached arguments:
+//                                   those bytes, in task order (one message per contiguous run)
 //   worker -> master  Tag::results  [ResultHeader][result bytes | ErrorReport] repeated
 //   master -> worker  Tag::stop     empty: leave the service loop
 //   master -> worker  Tag::isolated_tasks  [IsolationHeader] then a batch, run in a child process
@@ -37,6 +39,7 @@ enum class Tag : int {
   isolated_tasks = 7107,
   lane_end = 7108,
   process = 7109,
+  task_data = 7110,
 };
 
 /// TaskHeader::first_index of a task that is a single call, not items of a map.
@@ -122,7 +125,10 @@ struct TaskHeader {
   CodeRef invoker;
   CodeRef function;
   std::uint64_t first_index;  // the job's index of this task's first item
-  std::uint64_t args_size;
+  std::uint64_t args_size;    // the arguments that follow in the batch
+  // Further arguments sent in the batch's Tag::task_data messages, not in the batch: a blocking
+  // map's items, sent from the caller's input as they lie (in-rank pools only).
+  std::uint64_t detached_size = 0;
 };
 
 /// The header of one task's result; the fields after `last_of_batch` say how it ran, for

@@ -129,6 +129,7 @@ struct TaskCall {
   Reader args;
   Writer& results;
   std::uint64_t& item;  // the item being run, reported if it throws or crashes
+  Reader detached{};    // the arguments sent apart from the batch (TaskHeader::detached_size)
 };
 
 using Invoker = void (*)(TaskCall&);
@@ -173,8 +174,10 @@ void invoke_map(TaskCall& call) {
   const char* raw_items = nullptr;
   std::size_t count = 0;
   if constexpr (bulk_raw<Item>) {
-    count = call.args.read_count(sizeof(Item));
-    raw_items = call.args.take(count * sizeof(Item)).rest().data();
+    // A blocking map's items may come detached, sent from the caller's input as they lie.
+    Reader& items = call.detached.empty() ? call.args : call.detached;
+    count = call.args.read_size();
+    raw_items = items.take_items(count, sizeof(Item)).data();
   } else {
     call.args.read_items<Item>([&decoded](std::size_t, Item&& item) { decoded.push_back(std::move(item)); });
     count = decoded.size();

@@ -148,6 +148,7 @@ class Writer {
 
 class Reader {
  public:
+  Reader() = default;  // reads nothing
   Reader(const char* begin, const char* end) : pos_(begin), end_(end) {}
   explicit Reader(std::span<const char> bytes) : Reader(bytes.data(), bytes.data() + bytes.size()) {}
 
@@ -217,10 +218,15 @@ class Reader {
   /// A count of items of `item_bytes` each, refused unless that many bytes are really there.
   std::size_t read_count(std::size_t item_bytes) {
     const std::size_t count = read_size();
-    if (item_bytes != 0 && count > remaining() / item_bytes)
-      throw MalformedMessage("mpp: a message announces " + std::to_string(count) + " items of " +
-                             std::to_string(item_bytes) + " bytes but holds " + std::to_string(remaining()) + " bytes");
+    require_items(count, item_bytes);
     return count;
+  }
+  /// The next `count` items of `item_bytes` each, as raw bytes, skipped here.
+  std::span<const char> take_items(std::size_t count, std::size_t item_bytes) {
+    require_items(count, item_bytes);
+    const std::span<const char> items(pos_, count * item_bytes);
+    pos_ += items.size();
+    return items;
   }
   /// The next `size` bytes as a reader of their own, skipped here.
   Reader take(std::size_t size) {
@@ -239,6 +245,11 @@ class Reader {
   T read_tuple(std::index_sequence<I...>) {
     // Braced initialisation evaluates the reads left to right.
     return T{read<std::remove_cvref_t<std::tuple_element_t<I, T>>>()...};
+  }
+  void require_items(std::size_t count, std::size_t item_bytes) const {
+    if (item_bytes != 0 && count > remaining() / item_bytes)
+      throw MalformedMessage("mpp: a message announces " + std::to_string(count) + " items of " +
+                             std::to_string(item_bytes) + " bytes but holds " + std::to_string(remaining()) + " bytes");
   }
   void require(std::size_t size) const {
     if (remaining() < size)
@@ -260,8 +271,8 @@ class Reader {
     pos_ += buffer.consumed();
   }
 
-  const char* pos_;
-  const char* end_;
+  const char* pos_ = nullptr;
+  const char* end_ = nullptr;
 };
 
 }  // namespace mpp::detail

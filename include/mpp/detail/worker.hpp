@@ -58,13 +58,36 @@ class OutgoingResults {
   std::vector<Bytes> spare_;
 };
 
+/// The arguments a batch's tasks have detached (TaskHeader::detached_size): the master sends
+/// them in Tag::task_data messages right after the batch; a worker rank reads them in task order.
+class DetachedArguments {
+ public:
+  explicit DetachedArguments(MPI_Comm comm) : comm_(comm) {}
+  /// The next `size` bytes; MalformedMessage when the messages do not hold them.
+  Reader take(std::size_t size);
+
+ private:
+  void receive();
+
+  MPI_Comm comm_;
+  Bytes buffer_;  // kept: a map's data would otherwise cost an allocation per batch
+  Reader unread_;
+};
+
+/// What a worker rank (never a child) keeps from batch to batch: its results on their way and
+/// the detached arguments coming in.
+struct RankMail {
+  explicit RankMail(MPI_Comm comm) : results(comm), arguments(comm) {}
+  OutgoingResults results;
+  DetachedArguments arguments;
+};
+
 /// Runs a batch ([TaskHeader][args] repeated) and sends its results to the master: posted
-/// through `outgoing` when given (a worker rank), else sent before it returns (a child, which
-/// relays them through its rank). Each task is shown in `shown` when given; at most `budget`
-/// tasks run; returns how many ran.
-std::size_t run_batch(MPI_Comm comm, std::span<const char> batch, int rank, const std::string& host,
-                      OutgoingResults* outgoing, RunningTask* shown = nullptr,
-                      std::size_t budget = std::numeric_limits<std::size_t>::max());
+/// through `mail` when given (a worker rank), else sent before it returns (a child, which
+/// relays them through its rank, and gets no detached arguments). Each task is shown in `shown`
+/// when given; at most `budget` tasks run; returns how many ran.
+std::size_t run_batch(MPI_Comm comm, std::span<const char> batch, int rank, const std::string& host, RankMail* mail,
+                      RunningTask* shown = nullptr, std::size_t budget = std::numeric_limits<std::size_t>::max());
 
 /// Runs a batch's tasks, keeping no result; a task's exception propagates (a pool initializer
 /// run again in a new child process).
