@@ -6,6 +6,7 @@
 #include <iostream>
 #include <limits>
 #include <string>
+#include <thread>
 
 #include "mpp/detail/backoff.hpp"
 #include "mpp/detail/mpi_check.hpp"
@@ -277,25 +278,47 @@ bool Engine::receive_results() {
   return true;
 }
 
+struct Engine::Arrival {
+  ResultHeader header;
+  Reader payload;
+  InFlight entry;
+};
+
 void Engine::deliver_message(int source, std::span<const char> message) {
+  std::vector<Arrival> arrivals;
+  std::size_t apart = 0;
   Reader in(message);
   while (!in.empty()) {
     const auto header = in.read<ResultHeader>();
     Reader payload = in.take(header.payload_size);
-    InFlight entry;
-    {
-      std::lock_guard lock(state_mutex_);
-      auto it = in_flight_.find(header.id);
-      if (it == in_flight_.end())
-        throw MalformedMessage("mpp: a result for task " + std::to_string(header.id) + ", which is not running there");
-      entry = std::move(it->second);
-      in_flight_.erase(it);
-    }
+    if (header.detached_size > max_message_bytes - apart)
+      throw MalformedMessage("mpp: results announce more than 2 GiB of items sent apart");
+    apart += header.detached_size;
+    std::lock_guard lock(state_mutex_);
+    auto it = in_flight_.find(header.id);
+    if (it == in_flight_.end())
+      throw MalformedMessage("mpp: a result for task " + std::to_string(header.id) + ", which is not running there");
+    arrivals.push_back({header, payload, std::move(it->second)});
+    in_flight_.erase(it);
+  }
+  const std::span<const char> apart_items =
+      apart > 0 ? receive_apart(source, arrivals, apart) : std::span<const char>{};
+  std::size_t apart_at = 0;
+  for (auto& arrival : arrivals) {
+    const ResultHeader& header = arrival.header;
+    Reader& payload = arrival.payload;
+    InFlight& entry = arrival.entry;
+    const auto items = apart_items.subspan(apart_at, header.detached_size);
+    apart_at += header.detached_size;
     if (!entry.discard) {
       delivering_results = true;
       if (header.ok) {
         entry.sink->ran(entry.first_index, TaskRun{source, header, {}});
-        entry.sink->deliver(entry.first_index, payload);
+        if (header.detached_size > 0) {
+          entry.sink->deliver_apart(entry.first_index, payload, items);
+        } else {
+          entry.sink->deliver(entry.first_index, payload);
+        }
       } else {
         const auto report = ErrorReport::read(payload);
         entry.sink->ran(entry.first_index, TaskRun{source, header, report.type});
@@ -306,6 +329,47 @@ void Engine::deliver_message(int source, std::span<const char> message) {
     }
     finish_task(*entry.lane, source, header, entry.first_index);
   }
+}
+
+std::span<const char> Engine::receive_apart(int source, const std::vector<Arrival>& arrivals, std::size_t bytes) {
+  char* straight = nullptr;  // where the items go when every landing follows the one before
+  char* next = nullptr;
+  for (const auto& arrival : arrivals) {
+    if (arrival.header.detached_size == 0) continue;
+    const auto landing = arrival.entry.discard
+                             ? std::span<char>{}
+                             : arrival.entry.sink->landing(arrival.entry.first_index, arrival.header.detached_size);
+    if (landing.empty() || (straight && landing.data() != next)) {
+      straight = nullptr;
+      break;
+    }
+    if (!straight) straight = landing.data();
+    next = landing.data() + landing.size();
+  }
+  // The worker posted them right after the results: they are on their way, unless it lies.
+  const auto give_up = Clock::now() + std::chrono::seconds(10);
+  int flag = 0;
+  MPI_Message handle;
+  MPI_Status status;
+  for (unsigned polls = 1; !flag; ++polls) {
+    check_mpi(MPI_Improbe(source, static_cast<int>(Tag::result_data), comm_, &flag, &handle, &status), "MPI_Improbe");
+    if (!flag && Clock::now() >= give_up)
+      throw MalformedMessage("mpp: results announced items sent apart that did not come within 10 s");
+    if (!flag && polls % polls_per_yield == 0) std::this_thread::yield();
+  }
+  int count = 0;
+  check_mpi(MPI_Get_count(&status, MPI_BYTE, &count), "MPI_Get_count");
+  const auto size = static_cast<std::size_t>(count);
+  char* into = size == bytes ? straight : nullptr;
+  if (!into) {
+    if (results_apart_.size() < size) results_apart_.resize(size);
+    into = results_apart_.data();
+  }
+  check_mpi(MPI_Mrecv(into, count, MPI_BYTE, &handle, MPI_STATUS_IGNORE), "MPI_Mrecv");
+  if (size != bytes)
+    throw MalformedMessage("mpp: results announced " + std::to_string(bytes) + " bytes of items sent apart, " +
+                           std::to_string(size) + " came");
+  return {into, bytes};
 }
 
 void Engine::finish_task(Lane& lane, int rank, const ResultHeader& result, std::uint64_t first_index) {

@@ -47,12 +47,12 @@ Bytes OutgoingResults::buffer() {
   return bytes;
 }
 
-void OutgoingResults::post(Bytes& bytes) {
+void OutgoingResults::post(Tag tag, Bytes& bytes) {
   if (posted_.size() >= max_posted_results) wait_oldest();
   posted_.push_back(Posted{MPI_REQUEST_NULL, std::move(bytes)});
   auto& posted = posted_.back();
-  check_mpi(MPI_Isend(posted.bytes.data(), static_cast<int>(posted.bytes.size()), MPI_BYTE, 0,
-                      static_cast<int>(Tag::results), comm_, &posted.request),
+  check_mpi(MPI_Isend(posted.bytes.data(), static_cast<int>(posted.bytes.size()), MPI_BYTE, 0, static_cast<int>(tag),
+                      comm_, &posted.request),
             "MPI_Isend");
   bytes = buffer();
 }
@@ -106,10 +106,16 @@ void DetachedArguments::receive() {
 
 namespace {
 
-void send_results(MPI_Comm comm, Writer& out, OutgoingResults* outgoing) {
-  if (outgoing) return outgoing->post(out.bytes());
-  send_bytes(comm, 0, Tag::results, out.bytes());
-  out.bytes().clear();
+/// Sends the results in `out`, then the raw items that went `apart` from them, if any (only a
+/// worker rank, which has `outgoing`, sends any apart).
+void send_results(MPI_Comm comm, Writer& out, Writer& apart, OutgoingResults* outgoing) {
+  if (!outgoing) {
+    send_bytes(comm, 0, Tag::results, out.bytes());
+    out.bytes().clear();
+    return;
+  }
+  outgoing->post(Tag::results, out.bytes());
+  if (apart.size() > 0) outgoing->post(Tag::result_data, apart.bytes());
 }
 
 /// What a result says about the process that ran its task (for mpp::status_log), kept per
@@ -168,6 +174,7 @@ std::size_t run_batch(MPI_Comm comm, std::span<const char> batch, int rank, cons
   OutgoingResults* outgoing = mail ? &mail->results : nullptr;
   Reader in(batch);
   Writer out(outgoing ? outgoing->buffer() : Bytes{});
+  Writer apart(outgoing ? outgoing->buffer() : Bytes{});  // raw result items sent apart
   auto last_flush = Clock::now();
   auto last_reap = last_flush;
   std::uint64_t local_item = 0;
@@ -176,8 +183,12 @@ std::size_t run_batch(MPI_Comm comm, std::span<const char> batch, int rank, cons
   while (!in.empty() && ran < budget) {
     const auto task = in.read<TaskHeader>();
     if (task.detached_size > 0 && !mail) throw MalformedMessage("mpp: a child process got detached task arguments");
-    TaskCall call{task.function, in.take(task.args_size), out, shown ? shown->item : local_item,
-                  task.detached_size > 0 ? mail->arguments.take(task.detached_size) : Reader{}};
+    TaskCall call{task.function,
+                  in.take(task.args_size),
+                  out,
+                  shown ? shown->item : local_item,
+                  task.detached_size > 0 ? mail->arguments.take(task.detached_size) : Reader{},
+                  task.detach_result && mail ? &apart : nullptr};
     const Invoker invoker = reinterpret_cast<Invoker>(task.invoker.resolve());
 
     const auto started = Clock::now();
@@ -186,16 +197,18 @@ std::size_t run_batch(MPI_Comm comm, std::span<const char> batch, int rank, cons
       shown->id = task.id;
     }
     const std::size_t header_at = out.size();
+    const std::size_t apart_at = apart.size();
     ResultHeader result{task.id, 0, 0, 1, in.empty() ? 1u : 0u};
     out.write_raw(&result, sizeof result);
     try {
       invoker(call);
-      if (out.size() > max_message_bytes)
+      if (out.size() > max_message_bytes || apart.size() > max_message_bytes)
         throw std::length_error("the task's result exceeds 2 GiB, the most one MPI message carries");
     } catch (const MalformedMessage&) {
       throw;  // the batch itself is bad: not the task's failure
     } catch (...) {
       out.bytes().resize(header_at + sizeof result);  // drop a half-written result
+      apart.bytes().resize(apart_at);
       auto report = describe_current_exception();
       report.rank = rank;
       report.host = host;
@@ -207,12 +220,13 @@ std::size_t run_batch(MPI_Comm comm, std::span<const char> batch, int rank, cons
     ++ran;
     const auto now = Clock::now();
     result.payload_size = out.size() - header_at - sizeof result;
+    result.detached_size = apart.size() - apart_at;
     result.run_ns = static_cast<std::uint64_t>(std::chrono::nanoseconds(now - started).count());
     facts.describe(result, started, now);
     std::memcpy(out.bytes().data() + header_at, &result, sizeof result);
 
     if (in.empty() || ran == budget || now - last_flush >= result_flush_interval || now - started >= slow_task) {
-      send_results(comm, out, outgoing);
+      send_results(comm, out, apart, outgoing);
       last_flush = now;
     }
     if (outgoing && now - last_reap >= reap_interval) {

@@ -401,8 +401,11 @@ auto Pool::map_job(F f, Xs& xs, Options&&... options) {
     if (items == 0) {
       sink->finish_empty();
     } else {
-      submit_map(make_chunks<Item, &detail::invoke_map<F, Item, Star>>(f, xs, items, chunksize, sink, loan), sink,
-                 planned, given.long_run);
+      auto chunks = make_chunks<Item, &detail::invoke_map<F, Item, Star>>(f, xs, items, chunksize, sink, loan);
+      // Raw results land straight in the output, unless a journal keeps each chunk's bytes.
+      if (detail::bulk_raw<typename Types::Result> && planned == nullptr)
+        for (auto& chunk : chunks) detail::allow_result_apart(chunk);
+      submit_map(std::move(chunks), sink, planned, given.long_run);
     }
     return MapJob<Output>{std::move(state), &*engine_, std::move(loan)};
   }

@@ -50,6 +50,13 @@ class TaskSink {
   virtual void ran(std::uint64_t /*first_index*/, const TaskRun& /*run*/) {}
   /// `first_index` names the task inside its job (the first item of a map chunk).
   virtual void deliver(std::uint64_t first_index, Reader& results) = 0;
+  /// Where the `bytes` of raw result items a task sent apart (TaskHeader::detach_result) may be
+  /// received straight; empty: the sink cannot take them there now.
+  virtual std::span<char> landing(std::uint64_t /*first_index*/, std::size_t /*bytes*/) { return {}; }
+  /// deliver() of a result whose raw items came apart: `items`, at landing() if it gave a place.
+  virtual void deliver_apart(std::uint64_t /*first_index*/, Reader& /*results*/, std::span<const char> /*items*/) {
+    throw MalformedMessage("mpp: a result came apart from its message for a task that did not allow it");
+  }
   virtual void fail(std::uint64_t first_index, const RemoteError& error) = 0;
   /// Pool::terminate() dropped the task; no result will come.
   virtual void cancel(std::uint64_t first_index) = 0;
@@ -125,6 +132,15 @@ Task make_task(const CodeRef& invoker, const CodeRef& function, std::uint64_t fi
         "pass a smaller chunksize or split the data");
   std::memcpy(out.bytes().data(), &header, sizeof header);
   return Task{.wire = std::move(out.bytes()), .first_index = first_index, .borrowed_tail = borrowed_tail};
+}
+
+/// Lets the worker send the task's raw result items apart from its results, for the master to
+/// receive them straight where its sink's landing() says (TaskHeader::detach_result).
+inline void allow_result_apart(Task& task) {
+  TaskHeader header;
+  std::memcpy(&header, task.wire.data(), sizeof header);
+  header.detach_result = 1;
+  std::memcpy(task.wire.data(), &header, sizeof header);
 }
 
 class Engine {
@@ -219,6 +235,10 @@ class Engine {
   bool receive_results();
   bool dispatch();
   void deliver_message(int source, std::span<const char> message);
+  struct Arrival;
+  /// Receives the raw items that came apart from `arrivals` (Tag::result_data from `source`):
+  /// straight into their sinks' landings when those lie end to end, else into results_apart_.
+  std::span<const char> receive_apart(int source, const std::vector<Arrival>& arrivals, std::size_t bytes);
   /// The next batch for `rank`, which has `load` batches in flight already.
   std::vector<Task> take_batch(int rank, int load);
   bool worth_prefetching(const Lane& lane, const WorkerSlot& slot, Clock::time_point now) const;
@@ -248,6 +268,7 @@ class Engine {
   std::mutex progress_mutex_;  // one thread drives MPI and delivers results
   std::vector<Send> sends_;
   Bytes results_buffer_;  // the last result message (see try_receive_over)
+  Bytes results_apart_;   // raw result items that had no landing
 
   std::mutex state_mutex_;           // lanes, queues, registry, statistics
   std::vector<WorkerSlot> workers_;  // indexed by rank; [0] unused

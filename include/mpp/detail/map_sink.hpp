@@ -3,8 +3,10 @@
 // the job completes when every chunk has answered, with the first error if any (as Python).
 // A MapRun, when the map's options ask for one, journals chunks, counts progress and sends
 // failed chunks again.
+#include <cstring>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -37,33 +39,22 @@ class MapSink final : public TaskSink {
     chunk_done();
   }
 
-  void deliver(std::uint64_t first, Reader& results) override {
-    const auto bytes = results.rest();
-    bool intact = true;
-    if (!error_) {
-      try {
-        // Sized when the first chunk lands, while the workers compute the others.
-        if constexpr (!std::is_void_v<R>) output_.resize(items_);
-        if constexpr (std::is_void_v<R>) {
-          results.read_size();
-        } else if constexpr (bulk_raw<R>) {
-          results.read_items_into(output_.data() + first, output_.size() - first);
-        } else {
-          results.read_items<R>([this, first](std::size_t i, R&& value) {
-            if (first + i >= output_.size()) throw MalformedMessage("mpp: a result with more items than its chunk");
-            output_[first + i] = std::move(value);
-          });
-        }
-      } catch (...) {
-        error_ = std::current_exception();
-        intact = false;
-      }
+  void deliver(std::uint64_t first, Reader& results) override { take(first, results, {}); }
+
+  /// Raw results may land straight in their slots of the output (no journal to keep them for).
+  std::span<char> landing(std::uint64_t first, std::size_t bytes) override {
+    if constexpr (bulk_raw<R>) {
+      if (error_ || run_ || first >= items_ || bytes / sizeof(R) > items_ - first) return {};
+      output_.resize(items_);
+      return {reinterpret_cast<char*>(output_.data() + first), bytes};
     }
-    // Chunks that arrive after another failed are still journaled, for the rerun.
-    if (run_ && intact) noting_errors([&] { run_->delivered(first, bytes); });
-    items_done_ += chunk_length(first, chunksize_, items_);
-    chunk_done();
+    return {};
   }
+  void deliver_apart(std::uint64_t first, Reader& results, std::span<const char> items) override {
+    if constexpr (bulk_raw<R>) return take(first, results, items);
+    TaskSink::deliver_apart(first, results, items);
+  }
+
   void fail(std::uint64_t first, const RemoteError& remote) override {
     RemoteError error = remote;
     if (run_ && run_->retry(first, error)) return;  // it runs again; this chunk is not done
@@ -83,6 +74,43 @@ class MapSink final : public TaskSink {
   }
 
  private:
+  /// A chunk's results, from `results` or, when its raw items came apart, from `items`.
+  void take(std::uint64_t first, Reader& results, std::span<const char> items) {
+    const auto bytes = results.rest();
+    bool intact = true;
+    if (!error_) {
+      try {
+        // Sized when the first chunk lands, while the workers compute the others.
+        if constexpr (!std::is_void_v<R>) output_.resize(items_);
+        if constexpr (std::is_void_v<R>) {
+          results.read_size();
+        } else if constexpr (bulk_raw<R>) {
+          if (items.empty()) {
+            results.read_items_into(output_.data() + first, output_.size() - first);
+          } else {
+            Reader apart(items);
+            const std::size_t count = results.read_size();
+            if (count > output_.size() - first) throw MalformedMessage("mpp: more items in a message than expected");
+            const auto raw = apart.take_items(count, sizeof(R));
+            char* slot = reinterpret_cast<char*>(output_.data() + first);
+            if (raw.data() != slot) std::memcpy(slot, raw.data(), raw.size());  // it did not land in place
+          }
+        } else {
+          results.read_items<R>([this, first](std::size_t i, R&& value) {
+            if (first + i >= output_.size()) throw MalformedMessage("mpp: a result with more items than its chunk");
+            output_[first + i] = std::move(value);
+          });
+        }
+      } catch (...) {
+        error_ = std::current_exception();
+        intact = false;
+      }
+    }
+    // Chunks that arrive after another failed are still journaled, for the rerun.
+    if (run_ && intact) noting_errors([&] { run_->delivered(first, bytes); });
+    items_done_ += chunk_length(first, chunksize_, items_);
+    chunk_done();
+  }
   template <class Act>
   void noting_errors(Act&& act) {
     try {

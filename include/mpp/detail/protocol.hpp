@@ -5,6 +5,8 @@
 //   master -> worker  Tag::task_data right after a batch whose tasks have detached arguments:
 //                                   those bytes, in task order (one message per contiguous run)
 //   worker -> master  Tag::results  [ResultHeader][result bytes | ErrorReport] repeated
+//   worker -> master  Tag::result_data right after results some of which came apart: their raw
+//                                   items, in result order (received straight into a map's output)
 //   master -> worker  Tag::stop     empty: leave the service loop
 //   master -> worker  Tag::isolated_tasks  [IsolationHeader] then a batch, run in a child process
 //   master -> worker  Tag::lane_end [LaneEnd]: an isolated pool ended; its children go
@@ -40,6 +42,7 @@ enum class Tag : int {
   lane_end = 7108,
   process = 7109,
   task_data = 7110,
+  result_data = 7111,
 };
 
 /// TaskHeader::first_index of a task that is a single call, not items of a map.
@@ -129,6 +132,9 @@ struct TaskHeader {
   // Further arguments sent in the batch's Tag::task_data messages, not in the batch: a blocking
   // map's items, sent from the caller's input as they lie (in-rank pools only).
   std::uint64_t detached_size = 0;
+  // 1: the worker may send the raw items of the result apart (Tag::result_data), for the master
+  // to receive them straight into the job's output (a map's, see TaskSink::landing).
+  std::uint64_t detach_result = 0;
 };
 
 /// The header of one task's result; the fields after `last_of_batch` say how it ran, for
@@ -145,8 +151,9 @@ struct ResultHeader {
   // The peak resident memory of the process that ran it, KiB: read after tasks of 50 us or
   // more, else at most every 0.1 s, so a tiny task shows the peak as of shortly before it.
   std::uint64_t peak_rss_kib = 0;
-  std::int32_t pid = 0;         // the process that ran it: the worker rank or its child
-  std::int32_t end_signal = 0;  // the signal that ended that process while running it
+  std::int32_t pid = 0;             // the process that ran it: the worker rank or its child
+  std::int32_t end_signal = 0;      // the signal that ended that process while running it
+  std::uint64_t detached_size = 0;  // bytes of the payload sent apart (TaskHeader::detach_result)
 };
 
 /// Appends [header][payload] to a results message, payload_size set to what `write_payload` wrote.

@@ -128,8 +128,9 @@ struct TaskCall {
   CodeRef function;
   Reader args;
   Writer& results;
-  std::uint64_t& item;  // the item being run, reported if it throws or crashes
-  Reader detached{};    // the arguments sent apart from the batch (TaskHeader::detached_size)
+  std::uint64_t& item;              // the item being run, reported if it throws or crashes
+  Reader detached{};                // the arguments sent apart from the batch (TaskHeader::detached_size)
+  Writer* results_apart = nullptr;  // where raw result items may go apart (TaskHeader::detach_result)
 };
 
 using Invoker = void (*)(TaskCall&);
@@ -199,20 +200,30 @@ void invoke_map(TaskCall& call) {
     }
   };
   using R = std::decay_t<decltype(run(std::declval<Item>()))>;
+  // The loops count in a local and only store each index in call.item (which may live in a page
+  // the rank reads after a crash): reading it back each time would chain the iterations.
+  std::uint64_t& running = call.item;
   if constexpr (std::is_void_v<R>) {
-    for (call.item = 0; call.item < count; ++call.item) run(item(call.item));
+    for (std::size_t i = 0; i < count; ++i) {
+      running = i;
+      run(item(i));
+    }
     call.results.write_size(0);
   } else if constexpr (bulk_raw<R>) {
     call.results.write_size(count);
-    char* out = call.results.extend(count * sizeof(R));
-    for (call.item = 0; call.item < count; ++call.item) {
-      const R result = run(item(call.item));
-      std::memcpy(out + call.item * sizeof(R), &result, sizeof(R));
+    char* out = (call.results_apart ? *call.results_apart : call.results).extend(count * sizeof(R));
+    for (std::size_t i = 0; i < count; ++i) {
+      running = i;
+      const R result = run(item(i));
+      std::memcpy(out + i * sizeof(R), &result, sizeof(R));
     }
   } else {
     std::vector<R> results;
     results.reserve(count);
-    for (call.item = 0; call.item < count; ++call.item) results.push_back(run(item(call.item)));
+    for (std::size_t i = 0; i < count; ++i) {
+      running = i;
+      results.push_back(run(item(i)));
+    }
     call.results.write_items<R>(results, results.size());
   }
 }

@@ -38,8 +38,8 @@ class OutgoingResults {
 
   /// An empty buffer for the next results, with the capacity of one that went out before.
   Bytes buffer();
-  /// Sends `bytes` to the master without waiting; `bytes` becomes an empty buffer.
-  void post(Bytes& bytes);
+  /// Sends `bytes` to the master with `tag` without waiting; `bytes` becomes an empty buffer.
+  void post(Tag tag, Bytes& bytes);
   /// Takes back the buffers of messages that went out.
   void reap();
   /// Waits until every posted message went out.
