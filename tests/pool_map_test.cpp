@@ -13,7 +13,9 @@
 #include <optional>
 #include <ranges>
 #include <set>
+#include <span>
 #include <sstream>
+#include <thread>
 #include <unordered_map>
 #include <variant>
 
@@ -121,6 +123,26 @@ TEST(PoolMap, MapAsyncAndImapKeepTheirOwnCopyOfTheInput) {
   std::vector<int> streamed;
   for (int y : stream) streamed.push_back(y);
   EXPECT_EQ(streamed, expected);
+}
+
+TEST(PoolMap, MapsFromTwoThreadsOverAdjacentHalvesKeepTheirOwnResults) {
+  // Two blocking maps on one pool at once, over the two halves of one vector: a batch may hold
+  // chunks of both, whose items lie end to end in memory but belong to different maps, and
+  // whose results land in different outputs.
+  mpp::Pool pool;
+  const auto input = iota_vector(40'000);
+  const std::span<const int> all(input);
+  const auto first_half = all.first(all.size() / 2), second_half = all.subspan(all.size() / 2);
+  for (int round = 0; round < 5; ++round) {
+    std::vector<int> first, second;
+    std::thread other([&] { first = pool.map(square, first_half, 7); });
+    second = pool.map(square, second_half, 7);
+    other.join();
+    ASSERT_EQ(first.size(), first_half.size());
+    ASSERT_EQ(second.size(), second_half.size());
+    for (std::size_t i = 0; i < first.size(); ++i) ASSERT_EQ(first[i], square(first_half[i])) << "item " << i;
+    for (std::size_t i = 0; i < second.size(); ++i) ASSERT_EQ(second[i], square(second_half[i])) << "item " << i;
+  }
 }
 
 TEST(PoolMap, ChunksizesBeyondTheInputAreOneChunk) {
