@@ -174,7 +174,7 @@ std::size_t run_batch(MPI_Comm comm, std::span<const char> batch, int rank, cons
   OutgoingResults* outgoing = mail ? &mail->results : nullptr;
   Reader in(batch);
   Writer out(outgoing ? outgoing->buffer() : Bytes{});
-  Writer apart(outgoing ? outgoing->buffer() : Bytes{});  // raw result items sent apart
+  Writer apart;  // raw result items sent apart: only a map's, so it takes no buffer before one
   auto last_flush = Clock::now();
   auto last_reap = last_flush;
   std::uint64_t local_item = 0;
