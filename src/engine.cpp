@@ -547,7 +547,7 @@ void Engine::join_batch(std::vector<Task>& batch, bool detach, Bytes& joined, st
       TaskHeader header;
       std::memcpy(&header, task.wire.data(), sizeof header);
       header.args_size -= tail.size();
-      header.detached_size = tail.size();
+      header.detached_size = static_cast<std::uint32_t>(tail.size());  // a task is at most 2 GiB (make_task)
       std::memcpy(task.wire.data(), &header, sizeof header);
       if (!detached.empty() && detached.back().loan == task.loan &&
           detached.back().bytes.data() + detached.back().bytes.size() == tail.data()) {

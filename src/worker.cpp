@@ -198,7 +198,7 @@ std::size_t run_batch(MPI_Comm comm, std::span<const char> batch, int rank, cons
     }
     const std::size_t header_at = out.size();
     const std::size_t apart_at = apart.size();
-    ResultHeader result{task.id, 0, 0, 1, in.empty() ? 1u : 0u};
+    ResultHeader result{task.id, 0, 0, 1, static_cast<std::uint16_t>(in.empty() ? 1 : 0)};
     out.write_raw(&result, sizeof result);
     try {
       invoker(call);
@@ -220,7 +220,7 @@ std::size_t run_batch(MPI_Comm comm, std::span<const char> batch, int rank, cons
     ++ran;
     const auto now = Clock::now();
     result.payload_size = out.size() - header_at - sizeof result;
-    result.detached_size = apart.size() - apart_at;
+    result.detached_size = static_cast<std::uint32_t>(apart.size() - apart_at);  // checked above: at most 2 GiB
     result.run_ns = static_cast<std::uint64_t>(std::chrono::nanoseconds(now - started).count());
     facts.describe(result, started, now);
     std::memcpy(out.bytes().data() + header_at, &result, sizeof result);

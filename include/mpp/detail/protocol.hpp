@@ -131,10 +131,10 @@ struct TaskHeader {
   std::uint64_t args_size;    // the arguments that follow in the batch
   // Further arguments sent in the batch's Tag::task_data messages, not in the batch: a blocking
   // map's items, sent from the caller's input as they lie (in-rank pools only).
-  std::uint64_t detached_size = 0;
+  std::uint32_t detached_size = 0;  // (a message holds at most 2 GiB)
   // 1: the worker may send the raw items of the result apart (Tag::result_data), for the master
   // to receive them straight into the job's output (a map's, see TaskSink::landing).
-  std::uint64_t detach_result = 0;
+  std::uint32_t detach_result = 0;
 };
 
 /// The header of one task's result; the fields after `last_of_batch` say how it ran, for
@@ -144,16 +144,17 @@ struct ResultHeader {
   std::uint64_t payload_size;
   std::uint64_t run_ns;  // how long the task ran: the master's cue for batching
 
-  std::uint32_t ok;             // 0: the payload is an ErrorReport
-  std::uint32_t last_of_batch;  // the worker is done with the batch this task came in
+  std::uint16_t ok;             // 0: the payload is an ErrorReport
+  std::uint16_t last_of_batch;  // the worker is done with the batch this task came in
+  // Bytes of the payload sent apart (TaskHeader::detach_result); a message holds at most 2 GiB.
+  std::uint32_t detached_size = 0;
 
   std::uint64_t started_unix_ns = 0;  // when it started, on the worker's clock
   // The peak resident memory of the process that ran it, KiB: read after tasks of 50 us or
   // more, else at most every 0.1 s, so a tiny task shows the peak as of shortly before it.
   std::uint64_t peak_rss_kib = 0;
-  std::int32_t pid = 0;             // the process that ran it: the worker rank or its child
-  std::int32_t end_signal = 0;      // the signal that ended that process while running it
-  std::uint64_t detached_size = 0;  // bytes of the payload sent apart (TaskHeader::detach_result)
+  std::int32_t pid = 0;         // the process that ran it: the worker rank or its child
+  std::int32_t end_signal = 0;  // the signal that ended that process while running it
 };
 
 /// Appends [header][payload] to a results message, payload_size set to what `write_payload` wrote.
