@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 
+#include <atomic>
 #include <chrono>
 #include <mpp/mpp.hpp>
 #include <numeric>
@@ -142,11 +143,14 @@ TEST(PoolLifecycle, ABlockingMapEndedByTerminateReturnsOnlyOnceItsInputIsNoLonge
   input[items / 2] = -1;
 
   mpp::Pool pool;
+  std::atomic<bool> mapping{false};
   std::thread mapper([&] {
+    mapping = true;
     EXPECT_THROW(pool.map(slow_when_negative, input), mpp::TerminatedError);
     ::munmap(memory, bytes);  // reading it now is a fault the worker's receive would report
   });
-  std::this_thread::sleep_for(150ms);
+  while (!mapping) std::this_thread::yield();
+  std::this_thread::sleep_for(150ms);  // the map is under way; its slow item takes 400 ms
   pool.terminate();
   mapper.join();
   pool.join();
