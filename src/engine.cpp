@@ -6,7 +6,6 @@
 #include <iostream>
 #include <limits>
 #include <string>
-#include <thread>
 
 #include "mpp/detail/backoff.hpp"
 #include "mpp/detail/mpi_check.hpp"
@@ -346,26 +345,13 @@ std::span<const char> Engine::receive_apart(int source, const std::vector<Arriva
     if (!straight) straight = landing.data();
     next = landing.data() + landing.size();
   }
-  // The worker posted them right after the results: they are on their way, unless it lies.
-  const auto give_up = Clock::now() + std::chrono::seconds(10);
-  int flag = 0;
-  MPI_Message handle;
-  MPI_Status status;
-  for (unsigned polls = 1; !flag; ++polls) {
-    check_mpi(MPI_Improbe(source, static_cast<int>(Tag::result_data), comm_, &flag, &handle, &status), "MPI_Improbe");
-    if (!flag && Clock::now() >= give_up)
-      throw MalformedMessage("mpp: results announced items sent apart that did not come within 10 s");
-    if (!flag && polls % polls_per_yield == 0) std::this_thread::yield();
-  }
-  int count = 0;
-  check_mpi(MPI_Get_count(&status, MPI_BYTE, &count), "MPI_Get_count");
-  const auto size = static_cast<std::size_t>(count);
+  auto [handle, size] = wait_for_announced(comm_, source, Tag::result_data, "result items sent apart");
   char* into = size == bytes ? straight : nullptr;
   if (!into) {
     if (results_apart_.size() < size) results_apart_.resize(size);
     into = results_apart_.data();
   }
-  check_mpi(MPI_Mrecv(into, count, MPI_BYTE, &handle, MPI_STATUS_IGNORE), "MPI_Mrecv");
+  check_mpi(MPI_Mrecv(into, static_cast<int>(size), MPI_BYTE, &handle, MPI_STATUS_IGNORE), "MPI_Mrecv");
   if (size != bytes)
     throw MalformedMessage("mpp: results announced " + std::to_string(bytes) + " bytes of items sent apart, " +
                            std::to_string(size) + " came");

@@ -2,9 +2,11 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <thread>
 
 namespace mpp::detail {
 
@@ -12,6 +14,26 @@ void send_bytes(MPI_Comm comm, int dest, Tag tag, std::span<const char> bytes) {
   if (in_child()) return relay_send(dest, static_cast<int>(tag), bytes);
   check_mpi(MPI_Send(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, dest, static_cast<int>(tag), comm),
             "MPI_Send");
+}
+
+Announced wait_for_announced(MPI_Comm comm, int source, Tag tag, const char* what) {
+  constexpr auto patience = std::chrono::seconds(10);
+  const auto give_up = std::chrono::steady_clock::now() + patience;
+  for (unsigned polls = 1;; ++polls) {
+    int flag = 0;
+    Announced announced{MPI_MESSAGE_NULL, 0};
+    MPI_Status status;
+    check_mpi(MPI_Improbe(source, static_cast<int>(tag), comm, &flag, &announced.handle, &status), "MPI_Improbe");
+    if (flag) {
+      int count = 0;
+      check_mpi(MPI_Get_count(&status, MPI_BYTE, &count), "MPI_Get_count");
+      announced.size = static_cast<std::size_t>(count);
+      return announced;
+    }
+    if (std::chrono::steady_clock::now() >= give_up)
+      throw MalformedMessage(std::string("mpp: ") + what + " announced by an earlier message did not come within 10 s");
+    if (polls % polls_per_yield == 0) std::this_thread::yield();
+  }
 }
 
 void end_job_on_malformed(const char* channel, int sender, const std::exception& problem) {

@@ -9,7 +9,6 @@
 #include <cstdlib>
 #include <memory>
 #include <stdexcept>
-#include <thread>
 #include <typeinfo>
 
 #include "mpp/detail/backoff.hpp"
@@ -90,18 +89,10 @@ Reader DetachedArguments::take(std::size_t size) {
 }
 
 void DetachedArguments::receive() {
-  // The master posted them right after the batch: they are on their way, unless the batch lies.
-  constexpr auto patience = std::chrono::seconds(10);
-  const auto give_up = Clock::now() + patience;
-  for (unsigned polls = 1;; ++polls) {
-    if (const auto received = try_receive_over(comm_, 0, static_cast<int>(Tag::task_data), buffer_)) {
-      unread_ = Reader(buffer_.data(), buffer_.data() + received->size);
-      return;
-    }
-    if (Clock::now() >= give_up)
-      throw MalformedMessage("mpp: a batch announced detached arguments that did not come within 10 s");
-    if (polls % polls_per_yield == 0) std::this_thread::yield();
-  }
+  auto [handle, size] = wait_for_announced(comm_, 0, Tag::task_data, "a batch's detached arguments");
+  if (buffer_.size() < size) buffer_.resize(size);  // kept: never shrinks, never cleared
+  check_mpi(MPI_Mrecv(buffer_.data(), static_cast<int>(size), MPI_BYTE, &handle, MPI_STATUS_IGNORE), "MPI_Mrecv");
+  unread_ = Reader(buffer_.data(), buffer_.data() + size);
 }
 
 namespace {
