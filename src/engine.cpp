@@ -283,51 +283,82 @@ struct Engine::Arrival {
   InFlight entry;
 };
 
-void Engine::deliver_message(int source, std::span<const char> message) {
-  std::vector<Arrival> arrivals;
+namespace {
+
+/// The bytes of a results message's items sent apart (the sum of its headers' detached_size).
+std::size_t apart_bytes(std::span<const char> message) {
   std::size_t apart = 0;
-  Reader in(message);
-  while (!in.empty()) {
+  for (Reader in(message); !in.empty();) {
     const auto header = in.read<ResultHeader>();
-    Reader payload = in.take(header.payload_size);
+    in.take(header.payload_size);
     if (header.detached_size > max_message_bytes - apart)
       throw MalformedMessage("mpp: results announce more than 2 GiB of items sent apart");
     apart += header.detached_size;
-    std::lock_guard lock(state_mutex_);
-    auto it = in_flight_.find(header.id);
-    if (it == in_flight_.end())
-      throw MalformedMessage("mpp: a result for task " + std::to_string(header.id) + ", which is not running there");
-    arrivals.push_back({header, payload, std::move(it->second)});
-    in_flight_.erase(it);
   }
-  const std::span<const char> apart_items =
-      apart > 0 ? receive_apart(source, arrivals, apart) : std::span<const char>{};
+  return apart;
+}
+
+}  // namespace
+
+void Engine::deliver_message(int source, std::span<const char> message) {
+  const std::size_t apart = apart_bytes(message);
+  if (apart == 0) {
+    // Each result is delivered as soon as it is read: taking every entry first, with a lock
+    // each, slowed tiny tasks (a user thread submitting contends for the same lock).
+    for (Reader in(message); !in.empty();) {
+      const auto header = in.read<ResultHeader>();
+      Reader payload = in.take(header.payload_size);
+      InFlight entry = take_in_flight(header);
+      deliver_result(source, header, payload, entry, {});
+    }
+    return;
+  }
+  // A map's results with items apart: their sinks say where the items land before any is delivered.
+  std::vector<Arrival> arrivals;
+  for (Reader in(message); !in.empty();) {
+    const auto header = in.read<ResultHeader>();
+    Reader payload = in.take(header.payload_size);
+    arrivals.push_back({header, payload, take_in_flight(header)});
+  }
+  const std::span<const char> apart_items = receive_apart(source, arrivals, apart);
   std::size_t apart_at = 0;
   for (auto& arrival : arrivals) {
-    const ResultHeader& header = arrival.header;
-    Reader& payload = arrival.payload;
-    InFlight& entry = arrival.entry;
-    const auto items = apart_items.subspan(apart_at, header.detached_size);
-    apart_at += header.detached_size;
-    if (!entry.discard) {
-      delivering_results = true;
-      if (header.ok) {
-        entry.sink->ran(entry.first_index, TaskRun{source, header, {}});
-        if (header.detached_size > 0) {
-          entry.sink->deliver_apart(entry.first_index, payload, items);
-        } else {
-          entry.sink->deliver(entry.first_index, payload);
-        }
-      } else {
-        const auto report = ErrorReport::read(payload);
-        entry.sink->ran(entry.first_index, TaskRun{source, header, report.type});
-        entry.sink->fail(entry.first_index, RemoteError(report.type, report.message, report.rank, report.host,
-                                                        report.item, report.thrown_as));
-      }
-      delivering_results = false;
-    }
-    finish_task(*entry.lane, source, header, entry.first_index);
+    const auto items = apart_items.subspan(apart_at, arrival.header.detached_size);
+    apart_at += arrival.header.detached_size;
+    deliver_result(source, arrival.header, arrival.payload, arrival.entry, items);
   }
+}
+
+Engine::InFlight Engine::take_in_flight(const ResultHeader& header) {
+  std::lock_guard lock(state_mutex_);
+  auto it = in_flight_.find(header.id);
+  if (it == in_flight_.end())
+    throw MalformedMessage("mpp: a result for task " + std::to_string(header.id) + ", which is not running there");
+  InFlight entry = std::move(it->second);
+  in_flight_.erase(it);
+  return entry;
+}
+
+void Engine::deliver_result(int source, const ResultHeader& header, Reader& payload, InFlight& entry,
+                            std::span<const char> items) {
+  if (!entry.discard) {
+    delivering_results = true;
+    if (header.ok) {
+      entry.sink->ran(entry.first_index, TaskRun{source, header, {}});
+      if (header.detached_size > 0) {
+        entry.sink->deliver_apart(entry.first_index, payload, items);
+      } else {
+        entry.sink->deliver(entry.first_index, payload);
+      }
+    } else {
+      const auto report = ErrorReport::read(payload);
+      entry.sink->ran(entry.first_index, TaskRun{source, header, report.type});
+      entry.sink->fail(entry.first_index, RemoteError(report.type, report.message, report.rank, report.host,
+                                                      report.item, report.thrown_as));
+    }
+    delivering_results = false;
+  }
+  finish_task(*entry.lane, source, header, entry.first_index);
 }
 
 std::span<const char> Engine::receive_apart(int source, const std::vector<Arrival>& arrivals, std::size_t bytes) {

@@ -235,6 +235,11 @@ class Engine {
   bool receive_results();
   bool dispatch();
   void deliver_message(int source, std::span<const char> message);
+  /// Takes the in-flight entry of the task `header` answers (MalformedMessage if none runs).
+  InFlight take_in_flight(const ResultHeader& header);
+  /// Hands one task's result to its sink (`items`: its raw items that came apart), then ends it.
+  void deliver_result(int source, const ResultHeader& header, Reader& payload, InFlight& entry,
+                      std::span<const char> items);
   struct Arrival;
   /// Receives the raw items that came apart from `arrivals` (Tag::result_data from `source`):
   /// straight into their sinks' landings when those lie end to end, else into results_apart_.
