@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <iterator>
 #include <limits>
 #include <string>
 
@@ -99,6 +100,7 @@ std::size_t Engine::drop_queued(const std::shared_ptr<Lane>& lane, const std::fu
   std::vector<std::pair<std::shared_ptr<TaskSink>, std::uint64_t>> dropped;
   {
     std::lock_guard lock(state_mutex_);
+    take_in_submitted();
     for (auto it = lane->pending.begin(); it != lane->pending.end();) {
       if (!which(*it)) {
         ++it;
@@ -119,20 +121,36 @@ std::size_t Engine::drop_queued(const std::shared_ptr<Lane>& lane, const std::fu
 
 void Engine::submit(const std::shared_ptr<Lane>& lane, std::vector<Task> tasks) {
   if (tasks.empty()) return;
+  for (auto& task : tasks) task.lane = lane;
+  count_submitted(*lane, tasks.size());
   {
-    std::lock_guard lock(state_mutex_);
-    lane->unfinished += tasks.size();
-    for (auto& task : tasks) {
-      task.lane = lane;
-      if (task.target_rank > 0) {
-        workers_[task.target_rank].targeted.push_back(std::move(task));
-      } else {
-        lane->pending.push_back(std::move(task));
-      }
+    std::lock_guard lock(submitted_mutex_);
+    if (submitted_.empty() && submitted_.capacity() < tasks.size()) {
+      submitted_.swap(tasks);
+    } else {
+      std::move(tasks.begin(), tasks.end(), std::back_inserter(submitted_));
     }
   }
-  outstanding_ += tasks.size();
-  if (!lane->solo) pool_tasks_ += tasks.size();
+  wake_for_submitted();
+}
+
+void Engine::submit(const std::shared_ptr<Lane>& lane, Task task) {
+  task.lane = lane;
+  count_submitted(*lane, 1);
+  {
+    std::lock_guard lock(submitted_mutex_);
+    submitted_.push_back(std::move(task));
+  }
+  wake_for_submitted();
+}
+
+void Engine::count_submitted(Lane& lane, std::size_t count) {
+  lane.unfinished += count;
+  outstanding_ += count;
+  if (!lane.solo) pool_tasks_ += count;
+}
+
+void Engine::wake_for_submitted() {
   dispatch_wanted_ = true;
   ++submissions_;
   // A short nap ends soon by itself; waking the thread would only crowd the cores.
@@ -143,12 +161,29 @@ void Engine::submit(const std::shared_ptr<Lane>& lane, std::vector<Task> tasks) 
   }
 }
 
+void Engine::take_in_submitted() {
+  {
+    std::lock_guard lock(submitted_mutex_);
+    if (submitted_.empty()) return;
+    submitted_.swap(taking_in_);
+  }
+  for (auto& task : taking_in_) {
+    if (task.target_rank > 0) {
+      workers_[task.target_rank].targeted.push_back(std::move(task));
+    } else {
+      task.lane->pending.push_back(std::move(task));
+    }
+  }
+  taking_in_.clear();
+}
+
 void Engine::terminate(const std::shared_ptr<Lane>& lane) {
   std::lock_guard progress(progress_mutex_);  // sinks are touched only under it
   std::vector<std::pair<std::shared_ptr<TaskSink>, std::uint64_t>> cancelled;
   std::size_t dropped = 0;
   {
     std::lock_guard lock(state_mutex_);
+    take_in_submitted();
     auto drop = [&](Task& task) {
       cancelled.emplace_back(std::move(task.sink), task.first_index);
       ++dropped;
@@ -200,10 +235,7 @@ void Engine::post_detached(int rank, DetachedRun run) {
             "MPI_Isend");
 }
 
-bool Engine::finished(const Lane& lane) {
-  std::lock_guard lock(state_mutex_);
-  return lane.unfinished == 0;
-}
+bool Engine::finished(const Lane& lane) { return lane.unfinished == 0; }
 
 void Engine::shutdown() {
   std::vector<std::shared_ptr<Lane>> lanes;
@@ -492,6 +524,7 @@ bool Engine::dispatch() {
   std::vector<Message> messages;
   {
     std::lock_guard lock(state_mutex_);
+    take_in_submitted();
     // Processes start at once, each on the worker running the fewest, as Python starts any
     // number. A worker running pool batches gets none: its children would wait for their
     // relay until the batch ends, and the batch's calls would take their replies.
@@ -623,6 +656,7 @@ void Engine::end_for_wall_time() {
     std::vector<TaskSink*> sinks;
     {
       std::lock_guard lock(state_mutex_);
+      take_in_submitted();
       for (const auto& lane : lanes_)
         for (const auto& task : lane->pending)
           if (std::find(sinks.begin(), sinks.end(), task.sink.get()) == sinks.end()) sinks.push_back(task.sink.get());

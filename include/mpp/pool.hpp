@@ -311,9 +311,8 @@ AsyncResult<Result> Pool::apply_async(F f, Args&&... args) {
 template <class F, class R, class... Args>
 AsyncResult<R> Pool::submit_apply(F f, detail::Callbacks<R> callbacks, int target_rank, Args&&... args) {
   require_running("apply_async");
-  auto state = std::make_shared<detail::ResultState<R>>();
-  submit_call(f, std::make_shared<detail::ApplySink<R>>(state, std::move(callbacks)), target_rank,
-              std::forward<Args>(args)...);
+  auto [sink, state] = detail::ApplySink<R>::make(std::move(callbacks));
+  submit_call(f, std::move(sink), target_rank, std::forward<Args>(args)...);
   return AsyncResult<R>(std::move(state), detail::Waiter(*engine_));
 }
 
@@ -325,9 +324,7 @@ void Pool::submit_call(F f, std::shared_ptr<detail::TaskSink> sink, int target_r
                         [&](detail::Writer& out) { out.write(Wire(std::forward<Args>(args)...)); });
   task.sink = std::move(sink);
   task.target_rank = target_rank;
-  std::vector<detail::Task> tasks;
-  tasks.push_back(std::move(task));
-  engine_->submit(lane_, std::move(tasks));
+  engine_->submit(lane_, std::move(task));
 }
 
 template <class Item, detail::Invoker invoker, class F, class Xs>

@@ -101,8 +101,8 @@ struct Lane {
   /// processes spread evenly over `ranks` (see width_on).
   int processes = 0;
   std::deque<Task> pending;
-  std::size_t unfinished = 0;  // queued or running
-  double typical_run_ns = -1;  // moving average of its tasks' run times; < 0 until one returns
+  std::atomic<std::size_t> unfinished{0};  // submitted (perhaps not yet taken in), queued or running
+  double typical_run_ns = -1;              // moving average of its tasks' run times; < 0 until one returns
   /// Processes: each starts at once in a child of a worker, however many run already, so
   /// processes that wait for each other (a producer and its consumer) run side by side.
   bool solo = false;
@@ -167,6 +167,7 @@ class Engine {
   std::shared_ptr<Lane> process_lane();
 
   void submit(const std::shared_ptr<Lane>& lane, std::vector<Task> tasks);
+  void submit(const std::shared_ptr<Lane>& lane, Task task);
   /// Drops the lane's queued task that reports to `sink`, calling its cancel(); false if it
   /// is not queued (it already runs or ran).
   bool cancel_queued(const std::shared_ptr<Lane>& lane, const TaskSink* sink);
@@ -226,6 +227,12 @@ class Engine {
     std::shared_ptr<InputLoan> loan;
   };
 
+  /// Counts `count` tasks of `lane` as submitted (before they are queued: see finish_task).
+  void count_submitted(Lane& lane, std::size_t count);
+  /// Has dispatch() look for work, waking the progress thread from a long nap.
+  void wake_for_submitted();
+  /// Moves the submitted tasks into their lanes' queues (needs the state mutex).
+  void take_in_submitted();
   /// Drops the lane's queued tasks `which` selects (the first only, or all), cancelling them.
   std::size_t drop_queued(const std::shared_ptr<Lane>& lane, const std::function<bool(const Task&)>& which,
                           bool first_only);
@@ -274,6 +281,13 @@ class Engine {
   std::vector<Send> sends_;
   Bytes results_buffer_;  // the last result message (see try_receive_over)
   Bytes results_apart_;   // raw result items that had no landing
+
+  // Submitted tasks wait here, under a lock held only to add or swap, until the engine takes
+  // them into their lanes: a user thread submitting never waits for a dispatch, which holds
+  // the state mutex while it builds batches (their contention put both threads to sleep).
+  std::mutex submitted_mutex_;
+  std::vector<Task> submitted_;
+  std::vector<Task> taking_in_;  // submitted_'s spare, swapped with it so neither reallocates
 
   std::mutex state_mutex_;           // lanes, queues, registry, statistics
   std::vector<WorkerSlot> workers_;  // indexed by rank; [0] unused

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <type_traits>
+#include <utility>
 #include <variant>
 
 #include "mpp/callbacks.hpp"
@@ -79,12 +80,19 @@ inline std::exception_ptr terminated_error() {
   return std::make_exception_ptr(TerminatedError("mpp: Pool.terminate() ended the pool before this task finished"));
 }
 
-/// The sink of one apply_async task.
+/// The sink of one apply_async task, holding the state its AsyncResult reads: one allocation
+/// per task, freed by whichever lets go last (usually the caller, whose thread allocated it).
 template <class T>
 class ApplySink final : public TaskSink {
  public:
-  ApplySink(std::shared_ptr<ResultState<T>> state, Callbacks<T> callbacks)
-      : state_(std::move(state)), callbacks_(std::move(callbacks)) {}
+  explicit ApplySink(Callbacks<T> callbacks) : callbacks_(std::move(callbacks)) {}
+
+  /// A new sink and its state, which shares the sink's ownership.
+  static std::pair<std::shared_ptr<ApplySink>, std::shared_ptr<ResultState<T>>> make(Callbacks<T> callbacks) {
+    auto sink = std::make_shared<ApplySink>(std::move(callbacks));
+    std::shared_ptr<ResultState<T>> state(sink, &sink->state_);
+    return {std::move(sink), std::move(state)};
+  }
 
   void deliver(std::uint64_t, Reader& results) override {
     std::optional<stored_t<T>> value;
@@ -98,16 +106,16 @@ class ApplySink final : public TaskSink {
     } catch (...) {
       error = std::current_exception();
     }
-    complete(*state_, callbacks_, std::move(value), error, nullptr);
+    complete(state_, callbacks_, std::move(value), error, nullptr);
   }
   void fail(std::uint64_t, const RemoteError& remote) override {
     auto error = thrown_on_master(remote);
-    complete(*state_, callbacks_, std::nullopt, error, remote_error_in(error));
+    complete(state_, callbacks_, std::nullopt, error, remote_error_in(error));
   }
-  void cancel(std::uint64_t) override { complete(*state_, callbacks_, std::nullopt, terminated_error(), nullptr); }
+  void cancel(std::uint64_t) override { complete(state_, callbacks_, std::nullopt, terminated_error(), nullptr); }
 
  private:
-  std::shared_ptr<ResultState<T>> state_;
+  ResultState<T> state_;
   Callbacks<T> callbacks_;
 };
 
