@@ -315,54 +315,33 @@ struct Engine::Arrival {
   InFlight entry;
 };
 
-namespace {
-
-/// The bytes of a results message's items sent apart (the sum of its headers' detached_size).
-std::size_t apart_bytes(std::span<const char> message) {
-  std::size_t apart = 0;
-  for (Reader in(message); !in.empty();) {
-    const auto header = in.read<ResultHeader>();
-    in.take(header.payload_size);
-    if (header.detached_size > max_message_bytes - apart)
-      throw MalformedMessage("mpp: results announce more than 2 GiB of items sent apart");
-    apart += header.detached_size;
-  }
-  return apart;
-}
-
-}  // namespace
-
 void Engine::deliver_message(int source, std::span<const char> message) {
-  const std::size_t apart = apart_bytes(message);
-  if (apart == 0) {
-    // Each result is delivered as soon as it is read: taking every entry first, with a lock
-    // each, slowed tiny tasks (a user thread submitting contends for the same lock).
+  // Entries are taken under one lock and tasks finished under another: a lock per result
+  // slowed tiny tasks, contending with the dispatch that holds it for a whole batch.
+  std::vector<Arrival> arrivals;
+  std::size_t apart = 0;  // bytes of raw result items sent apart
+  {
+    std::lock_guard lock(state_mutex_);
     for (Reader in(message); !in.empty();) {
       const auto header = in.read<ResultHeader>();
       Reader payload = in.take(header.payload_size);
-      InFlight entry = take_in_flight(header);
-      deliver_result(source, header, payload, entry, {});
+      if (header.detached_size > max_message_bytes - apart)
+        throw MalformedMessage("mpp: results announce more than 2 GiB of items sent apart");
+      apart += header.detached_size;
+      arrivals.push_back({header, payload, take_in_flight(header)});
     }
-    return;
   }
   // A map's results with items apart: their sinks say where the items land before any is delivered.
-  std::vector<Arrival> arrivals;
-  for (Reader in(message); !in.empty();) {
-    const auto header = in.read<ResultHeader>();
-    Reader payload = in.take(header.payload_size);
-    arrivals.push_back({header, payload, take_in_flight(header)});
-  }
-  const std::span<const char> apart_items = receive_apart(source, arrivals, apart);
+  const auto apart_items = apart > 0 ? receive_apart(source, arrivals, apart) : std::span<const char>{};
   std::size_t apart_at = 0;
   for (auto& arrival : arrivals) {
-    const auto items = apart_items.subspan(apart_at, arrival.header.detached_size);
+    deliver_result(source, arrival, apart_items.subspan(apart_at, arrival.header.detached_size));
     apart_at += arrival.header.detached_size;
-    deliver_result(source, arrival.header, arrival.payload, arrival.entry, items);
   }
+  finish_tasks(source, arrivals);
 }
 
 Engine::InFlight Engine::take_in_flight(const ResultHeader& header) {
-  std::lock_guard lock(state_mutex_);
   auto it = in_flight_.find(header.id);
   if (it == in_flight_.end())
     throw MalformedMessage("mpp: a result for task " + std::to_string(header.id) + ", which is not running there");
@@ -371,26 +350,24 @@ Engine::InFlight Engine::take_in_flight(const ResultHeader& header) {
   return entry;
 }
 
-void Engine::deliver_result(int source, const ResultHeader& header, Reader& payload, InFlight& entry,
-                            std::span<const char> items) {
-  if (!entry.discard) {
-    delivering_results = true;
-    if (header.ok) {
-      entry.sink->ran(entry.first_index, TaskRun{source, header, {}});
-      if (header.detached_size > 0) {
-        entry.sink->deliver_apart(entry.first_index, payload, items);
-      } else {
-        entry.sink->deliver(entry.first_index, payload);
-      }
+void Engine::deliver_result(int source, Arrival& arrival, std::span<const char> items) {
+  auto& [header, payload, entry] = arrival;
+  if (entry.discard) return;
+  delivering_results = true;
+  if (header.ok) {
+    entry.sink->ran(entry.first_index, TaskRun{source, header, {}});
+    if (header.detached_size > 0) {
+      entry.sink->deliver_apart(entry.first_index, payload, items);
     } else {
-      const auto report = ErrorReport::read(payload);
-      entry.sink->ran(entry.first_index, TaskRun{source, header, report.type});
-      entry.sink->fail(entry.first_index, RemoteError(report.type, report.message, report.rank, report.host,
-                                                      report.item, report.thrown_as));
+      entry.sink->deliver(entry.first_index, payload);
     }
-    delivering_results = false;
+  } else {
+    const auto report = ErrorReport::read(payload);
+    entry.sink->ran(entry.first_index, TaskRun{source, header, report.type});
+    entry.sink->fail(entry.first_index,
+                     RemoteError(report.type, report.message, report.rank, report.host, report.item, report.thrown_as));
   }
-  finish_task(*entry.lane, source, header, entry.first_index);
+  delivering_results = false;
 }
 
 std::span<const char> Engine::receive_apart(int source, const std::vector<Arrival>& arrivals, std::size_t bytes) {
@@ -421,29 +398,35 @@ std::span<const char> Engine::receive_apart(int source, const std::vector<Arriva
   return {into, bytes};
 }
 
-void Engine::finish_task(Lane& lane, int rank, const ResultHeader& result, std::uint64_t first_index) {
+void Engine::finish_tasks(int rank, const std::vector<Arrival>& arrivals) {
+  std::size_t pool_tasks = 0;
+  std::int64_t longest_run_ns = 0;
   {
     std::lock_guard lock(state_mutex_);
-    --lane.unfinished;
-    if (statistics_ && !lane.solo) statistics_->record(rank, result.run_ns, first_index);
     auto& slot = workers_[rank];
-    if (lane.solo) {
-      --slot.processes;
-    } else if (result.last_of_batch) {
-      --slot.batches_in_flight;
-      slot.busy_since = Clock::now();  // a queued batch, if any, starts now
+    for (const auto& [result, payload, entry] : arrivals) {
+      Lane& lane = *entry.lane;
+      --lane.unfinished;
+      if (statistics_ && !lane.solo) statistics_->record(rank, result.run_ns, entry.first_index);
+      if (lane.solo) {
+        --slot.processes;
+      } else if (result.last_of_batch) {
+        --slot.batches_in_flight;
+        slot.busy_since = Clock::now();  // a queued batch, if any, starts now
+      }
+      const auto run_ns = static_cast<double>(result.run_ns);
+      lane.typical_run_ns = lane.typical_run_ns < 0 ? run_ns : 0.8 * lane.typical_run_ns + 0.2 * run_ns;
+      if (!lane.solo) {
+        ++pool_tasks;
+        longest_run_ns = std::max(longest_run_ns, static_cast<std::int64_t>(result.run_ns));
+      }
     }
-    const auto run_ns = static_cast<double>(result.run_ns);
-    lane.typical_run_ns = lane.typical_run_ns < 0 ? run_ns : 0.8 * lane.typical_run_ns + 0.2 * run_ns;
   }
   dispatch_wanted_ = true;
-  if (!lane.solo) {
-    --pool_running_;
-    --pool_tasks_;
-    if (static_cast<std::int64_t>(result.run_ns) > longest_run_ns_)
-      longest_run_ns_ = static_cast<std::int64_t>(result.run_ns);
-  }
-  --outstanding_;
+  pool_running_ -= pool_tasks;
+  pool_tasks_ -= pool_tasks;
+  if (longest_run_ns > longest_run_ns_) longest_run_ns_ = longest_run_ns;
+  outstanding_ -= arrivals.size();
 }
 
 int Lane::width_on(int rank) const {

@@ -15,6 +15,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <memory_resource>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -227,7 +228,7 @@ class Engine {
     std::shared_ptr<InputLoan> loan;
   };
 
-  /// Counts `count` tasks of `lane` as submitted (before they are queued: see finish_task).
+  /// Counts `count` tasks of `lane` as submitted (before they are queued: see finish_tasks).
   void count_submitted(Lane& lane, std::size_t count);
   /// Has dispatch() look for work, waking the progress thread from a long nap.
   void wake_for_submitted();
@@ -242,12 +243,14 @@ class Engine {
   bool receive_results();
   bool dispatch();
   void deliver_message(int source, std::span<const char> message);
-  /// Takes the in-flight entry of the task `header` answers (MalformedMessage if none runs).
+  /// Takes the in-flight entry of the task `header` answers (MalformedMessage if none runs);
+  /// needs the state mutex.
   InFlight take_in_flight(const ResultHeader& header);
-  /// Hands one task's result to its sink (`items`: its raw items that came apart), then ends it.
-  void deliver_result(int source, const ResultHeader& header, Reader& payload, InFlight& entry,
-                      std::span<const char> items);
   struct Arrival;
+  /// Hands one task's result to its sink (`items`: its raw items that came apart).
+  void deliver_result(int source, Arrival& arrival, std::span<const char> items);
+  /// Ends the tasks whose results came from `rank`, once delivered.
+  void finish_tasks(int rank, const std::vector<Arrival>& arrivals);
   /// Receives the raw items that came apart from `arrivals` (Tag::result_data from `source`):
   /// straight into their sinks' landings when those lie end to end, else into results_apart_.
   std::span<const char> receive_apart(int source, const std::vector<Arrival>& arrivals, std::size_t bytes);
@@ -265,7 +268,6 @@ class Engine {
   /// Appends the batch's tasks to `joined`, each followed by its borrowed tail, or, when
   /// `detach`, the tails to `detached` (adjacent runs of one loan merged), counted in flight.
   static void join_batch(std::vector<Task>& batch, bool detach, Bytes& joined, std::vector<DetachedRun>& detached);
-  void finish_task(Lane& lane, int rank, const ResultHeader& result, std::uint64_t first_index);
   void run_progress_thread();
   /// Pool tasks are held back for the wall time and none runs any more: the program's end.
   bool stopped_by_wall_time() const;
@@ -293,7 +295,10 @@ class Engine {
   std::vector<WorkerSlot> workers_;  // indexed by rank; [0] unused
   std::vector<std::shared_ptr<Lane>> lanes_;
   std::shared_ptr<Lane> process_lane_;
-  std::unordered_map<std::uint64_t, InFlight> in_flight_;
+  // Its nodes come and go once per task: a pool of them spares malloc, whose lock the user
+  // thread submitting contends for.
+  std::pmr::unsynchronized_pool_resource in_flight_nodes_;
+  std::pmr::unordered_map<std::uint64_t, InFlight> in_flight_{&in_flight_nodes_};
   std::size_t rotation_ = 0;
 
   /// Tasks were queued or a worker freed since dispatch() last looked: only then may it find
