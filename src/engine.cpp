@@ -154,11 +154,15 @@ void Engine::wake_for_submitted() {
   dispatch_wanted_ = true;
   ++submissions_;
   // A short nap ends soon by itself; waking the thread would only crowd the cores.
-  if (progress_nap_us_ >= long_nap.count()) {
+  if (progress_nap_us_ >= long_nap.count()) kick_progress_thread();
+}
+
+void Engine::kick_progress_thread() {
+  {
     std::lock_guard lock(idle_mutex_);
     kicked_ = true;
-    idle_cv_.notify_one();
   }
+  idle_cv_.notify_one();
 }
 
 void Engine::take_in_submitted() {
@@ -681,7 +685,10 @@ void Engine::run_progress_thread() {
       if (stopping_) break;
     }
     if (spinning_waiters_ > 0) {  // a waiting user thread drives MPI: stay out of its way
-      idle_cv_.wait_for(lock, std::chrono::microseconds(100), [this] { return stopping_; });
+      // Woken every 100 us, the thread crowded the cores a round trip spins on (kicked when a
+      // waiter goes to sleep, it need not look often).
+      idle_cv_.wait_for(lock, long_nap, [this] { return stopping_ || kicked_; });
+      kicked_ = false;
       continue;
     }
     lock.unlock();

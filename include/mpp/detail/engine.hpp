@@ -232,6 +232,8 @@ class Engine {
   void count_submitted(Lane& lane, std::size_t count);
   /// Has dispatch() look for work, waking the progress thread from a long nap.
   void wake_for_submitted();
+  /// Ends the progress thread's nap, or its standing aside for a spinning waiter.
+  void kick_progress_thread();
   /// Moves the submitted tasks into their lanes' queues (needs the state mutex).
   void take_in_submitted();
   /// Drops the lane's queued tasks `which` selects (the first only, or all), cancelling them.
@@ -349,6 +351,7 @@ bool Engine::wait_until(Done&& done, std::optional<Clock::time_point> deadline) 
     }
   }
   // Sleep: the progress thread delivers and wakes us.
+  kick_progress_thread();
   return wait_sleeping(std::function<bool()>(std::ref(done)), deadline);
 }
 
