@@ -685,8 +685,8 @@ void Engine::run_progress_thread() {
       if (stopping_) break;
     }
     if (spinning_waiters_ > 0) {  // a waiting user thread drives MPI: stay out of its way
-      // Woken every 100 us, the thread crowded the cores a round trip spins on (kicked when a
-      // waiter goes to sleep, it need not look often).
+      // Woken every 100 us, the thread crowded the cores a round trip spins on (the waiter
+      // kicks it when it leaves work behind, so it need not look often).
       idle_cv_.wait_for(lock, long_nap, [this] { return stopping_ || kicked_; });
       kicked_ = false;
       continue;

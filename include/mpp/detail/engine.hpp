@@ -338,20 +338,28 @@ bool Engine::wait_until(Done&& done, std::optional<Clock::time_point> deadline) 
   constexpr auto spin = std::chrono::microseconds(300);
   const auto spin_end = Clock::now() + spin;
   {
-    ++spinning_waiters_;  // the progress thread stands aside meanwhile
-    struct Leave {
-      std::atomic<int>& count;
-      ~Leave() { --count; }
-    } leave{spinning_waiters_};
+    // The progress thread stands aside while we spin, and takes over when we leave: kicked
+    // if we go to sleep or leave tasks in flight (a round trip loop leaves none: no wake-up).
+    bool finished = false;
+    struct StandAside {
+      Engine& engine;
+      const bool& finished;
+      ~StandAside() {
+        if (--engine.spinning_waiters_ == 0 && (!finished || engine.outstanding_ > 0)) engine.kick_progress_thread();
+      }
+    } stand_aside{*this, finished};
+    ++spinning_waiters_;
     for (unsigned polls = 1; Clock::now() < spin_end; ++polls) {
       if (!try_progress() && polls % polls_per_yield == 0) std::this_thread::yield();
-      if (done()) return true;
+      if (done()) {
+        finished = true;
+        return true;
+      }
       if (stopped_by_wall_time()) end_for_wall_time();
       if (deadline && Clock::now() >= *deadline) return false;
     }
   }
   // Sleep: the progress thread delivers and wakes us.
-  kick_progress_thread();
   return wait_sleeping(std::function<bool()>(std::ref(done)), deadline);
 }
 
