@@ -509,6 +509,7 @@ bool Engine::dispatch() {
     std::vector<DetachedRun> detached{};
   };
   std::vector<Message> messages;
+  std::vector<Bytes> joined_wires;  // handed back for new tasks once the lock is released
   {
     std::lock_guard lock(state_mutex_);
     take_in_submitted();
@@ -562,6 +563,7 @@ bool Engine::dispatch() {
         // A child process cannot receive detached arguments: an isolated pool's are copied in.
         std::vector<DetachedRun> detached;
         join_batch(batch, !isolation, joined, detached);
+        for (auto& task : batch) joined_wires.push_back(std::move(task.wire));
         messages.push_back({static_cast<int>(rank), isolation ? Tag::isolated_tasks : Tag::tasks, std::move(joined),
                             std::move(detached)});
       }
@@ -571,6 +573,7 @@ bool Engine::dispatch() {
     post(message.rank, message.tag, std::move(message.bytes));
     for (auto& run : message.detached) post_detached(message.rank, std::move(run));
   }
+  give_back_wires(joined_wires);
   return !messages.empty();
 }
 

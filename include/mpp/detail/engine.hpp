@@ -30,6 +30,7 @@
 #include "mpp/detail/deadline.hpp"
 #include "mpp/detail/object_server.hpp"
 #include "mpp/detail/protocol.hpp"
+#include "mpp/detail/spare_wires.hpp"
 #include "mpp/detail/task_statistics.hpp"
 #include "mpp/detail/wire.hpp"
 #include "mpp/errors.hpp"
@@ -121,8 +122,7 @@ struct Lane {
 template <class WriteArgs>
 Task make_task(const CodeRef& invoker, const CodeRef& function, std::uint64_t first_index, WriteArgs&& write_args,
                std::span<const char> borrowed_tail = {}) {
-  Writer out;
-  out.bytes().reserve(128);
+  Writer out(take_spare_wire());
   TaskHeader header{0, invoker, function, first_index, 0};
   out.write_raw(&header, sizeof header);
   write_args(out);
