@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <mpp/detail/spare_wires.hpp>
 #include <mpp/detail/wire.hpp>
 #include <optional>
 #include <set>
@@ -154,4 +155,32 @@ TEST(Wire, AVariantNamingNoAlternativeIsMalformed) {
   std::memcpy(&*at, &bad, sizeof bad);
   mpp::detail::Reader in(bytes);
   EXPECT_THROW(in.read<Mixed>(), std::runtime_error);
+}
+
+TEST(SpareWires, ASentSmallWireIsBuiltUponAgainEmpty) {
+  using mpp::detail::Bytes;
+  Bytes wire = mpp::detail::take_spare_wire();
+  EXPECT_TRUE(wire.empty());
+  EXPECT_GE(wire.capacity(), 64u) << "room for a task header without growing";
+  wire.assign(100, 'x');
+  const char* const storage = wire.data();
+  const std::size_t capacity = wire.capacity();
+  std::vector<Bytes> sent;
+  sent.push_back(std::move(wire));
+  mpp::detail::give_back_wires(sent);
+  EXPECT_TRUE(sent.empty());
+  Bytes decoy;  // had the wire been freed, malloc would hand its memory to this one
+  decoy.reserve(capacity);
+  const Bytes again = mpp::detail::take_spare_wire();
+  EXPECT_EQ(again.data(), storage) << "the sent wire's memory is reused, not freed and allocated anew";
+  EXPECT_TRUE(again.empty());
+}
+
+TEST(SpareWires, ABigWireIsFreedNotKept) {
+  using mpp::detail::Bytes;
+  std::vector<Bytes> sent;
+  sent.emplace_back(1 << 20, 'x');  // a chunk's copied items
+  mpp::detail::give_back_wires(sent);
+  EXPECT_TRUE(sent.empty());
+  EXPECT_LT(mpp::detail::take_spare_wire().capacity(), std::size_t{1} << 20) << "a megabyte kept per task would add up";
 }
