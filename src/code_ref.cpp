@@ -5,6 +5,8 @@
 #include <link.h>
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -32,24 +34,68 @@ struct Module {
   bool executable;
 };
 
+/// A thread's last few answers from the module table, each valid while the table is not
+/// re-read: a tiny pool task looks up its invoker and its function, and the table's shared lock
+/// and search cost as much as the task itself.
+template <class Key, class Value>
+class RecentAnswers {
+ public:
+  std::optional<Value> find(const Key& key, std::uint64_t generation) const {
+    for (const auto& answer : answers_)
+      if (answer.generation == generation && answer.key == key) return answer.value;
+    return std::nullopt;
+  }
+
+  void keep(const Key& key, const Value& value, std::uint64_t generation) {
+    answers_[next_] = {generation, key, value};
+    next_ = (next_ + 1) % answers_.size();
+  }
+
+ private:
+  struct Answer {
+    std::uint64_t generation = 0;  // 0: none yet (the table's generations start at 1)
+    Key key{};
+    Value value{};
+  };
+  std::array<Answer, 4> answers_{};
+  std::size_t next_ = 0;
+};
+
 /// The loaded modules, re-read from the dynamic linker when an address or hash is unknown
 /// (a library dlopen'ed after the last look).
 class ModuleTable {
  public:
   CodeRef find(std::uintptr_t address) {
-    if (auto ref = lookup(address)) return *ref;
-    refresh();
-    if (auto ref = lookup(address)) return *ref;
-    throw std::invalid_argument("mpp: cannot ship a function at " + std::to_string(address) +
-                                ": no loaded module contains it");
+    thread_local RecentAnswers<std::uintptr_t, CodeRef> recent;
+    const auto generation = generation_.load();
+    if (auto ref = recent.find(address, generation)) return *ref;
+    auto ref = lookup(address);
+    if (!ref) {
+      refresh();
+      ref = lookup(address);
+    }
+    if (!ref)
+      throw std::invalid_argument("mpp: cannot ship a function at " + std::to_string(address) +
+                                  ": no loaded module contains it");
+    recent.keep(address, *ref, generation);
+    return *ref;
   }
 
   /// The address of `ref` here, checked to lie in an executable segment of its module, so a
   /// corrupted reference is refused rather than jumped to.
   std::uintptr_t code_at(const CodeRef& ref) {
-    if (auto address = lookup_code(ref)) return *address;
-    refresh();
-    if (auto address = lookup_code(ref)) return *address;
+    thread_local RecentAnswers<CodeRef, std::uintptr_t> recent;
+    const auto generation = generation_.load();
+    if (auto address = recent.find(ref, generation)) return *address;
+    auto address = lookup_code(ref);
+    if (!address) {
+      refresh();
+      address = lookup_code(ref);
+    }
+    if (address) {
+      recent.keep(ref, *address, generation);
+      return *address;
+    }
     if (!lookup_base(ref.module))
       throw MalformedMessage(
           "mpp: a task names code in a module that is not loaded on this rank; every rank must run "
@@ -106,10 +152,12 @@ class ModuleTable {
     std::sort(modules.begin(), modules.end(), [](const Module& a, const Module& b) { return a.begin < b.begin; });
     std::unique_lock lock(mutex_);
     modules_ = std::move(modules);
+    ++generation_;  // what threads kept from the old table is looked up again
   }
 
   std::shared_mutex mutex_;
   std::vector<Module> modules_;
+  std::atomic<std::uint64_t> generation_{1};
 };
 
 ModuleTable& modules() {

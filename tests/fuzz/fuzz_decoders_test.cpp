@@ -18,6 +18,10 @@ using mpp::detail::Bytes;
 using mpp::detail::Writer;
 
 int shipped_function(int x) { return x + 1; }
+template <int N>
+int numbered_function(int x) {
+  return x + N;
+}
 
 /// Valid messages of each kind, to be mutated.
 std::vector<Bytes> valid_messages() {
@@ -140,6 +144,24 @@ TEST(FuzzDecoders, CodeReferencesOutsideExecutableCodeAreRefused) {
   for (std::uint64_t offset : {std::uint64_t{0}, std::uint64_t{1} << 40, ~std::uint64_t{0}, good.offset + (1u << 30)})
     EXPECT_THROW((mpp::detail::CodeRef{good.module, offset}.resolve()), mpp::detail::MalformedMessage) << offset;
   EXPECT_THROW((mpp::detail::CodeRef{good.module ^ 1, good.offset}.resolve()), mpp::detail::MalformedMessage);
+}
+
+TEST(FuzzDecoders, EachFunctionKeepsItsOwnReferenceAmongMoreThanAThreadRemembers) {
+  // Seven functions, taken in turn three times: each lookup must give its own answer whether it
+  // was remembered or looked up again.
+  const void* const functions[] = {
+      mpp::detail::code_address(&numbered_function<1>), mpp::detail::code_address(&numbered_function<2>),
+      mpp::detail::code_address(&numbered_function<3>), mpp::detail::code_address(&numbered_function<4>),
+      mpp::detail::code_address(&numbered_function<5>), mpp::detail::code_address(&numbered_function<6>),
+      mpp::detail::code_address(&shipped_function)};
+  std::vector<mpp::detail::CodeRef> first;
+  for (const void* f : functions) first.push_back(mpp::detail::CodeRef::of(f));
+  for (int round = 0; round < 3; ++round)
+    for (std::size_t i = 0; i < std::size(functions); ++i) {
+      const auto ref = mpp::detail::CodeRef::of(functions[i]);
+      EXPECT_EQ(ref, first[i]) << i;
+      EXPECT_EQ(ref.resolve(), functions[i]) << i;
+    }
 }
 
 TEST(FuzzDecoders, EmptyMessagesAreRefused) {
