@@ -151,7 +151,10 @@ void Engine::count_submitted(Lane& lane, std::size_t count) {
 }
 
 void Engine::wake_for_submitted() {
-  dispatch_wanted_ = true;
+  // Set only when clear: in a burst of submissions its cache line then stays shared between
+  // the cores, not moved to the submitter's at every task. A stale `true` is safe: the dispatch
+  // that cleared it takes in the submitted tasks after it, under the lock this task was added under.
+  if (!dispatch_wanted_.load(std::memory_order_relaxed)) dispatch_wanted_ = true;
   ++submissions_;
   // A short nap ends soon by itself; waking the thread would only crowd the cores.
   if (progress_nap_us_ >= long_nap.count()) kick_progress_thread();
