@@ -67,35 +67,16 @@ class ModuleTable {
  public:
   CodeRef find(std::uintptr_t address) {
     thread_local RecentAnswers<std::uintptr_t, CodeRef> recent;
-    const auto generation = generation_.load();
-    if (auto ref = recent.find(address, generation)) return *ref;
-    auto ref = lookup(address);
-    if (!ref) {
-      refresh();
-      ref = lookup(address);
-    }
-    if (!ref)
-      throw std::invalid_argument("mpp: cannot ship a function at " + std::to_string(address) +
-                                  ": no loaded module contains it");
-    recent.keep(address, *ref, generation);
-    return *ref;
+    if (auto ref = answer(recent, address, [this](std::uintptr_t a) { return lookup(a); })) return *ref;
+    throw std::invalid_argument("mpp: cannot ship a function at " + std::to_string(address) +
+                                ": no loaded module contains it");
   }
 
   /// The address of `ref` here, checked to lie in an executable segment of its module, so a
   /// corrupted reference is refused rather than jumped to.
   std::uintptr_t code_at(const CodeRef& ref) {
     thread_local RecentAnswers<CodeRef, std::uintptr_t> recent;
-    const auto generation = generation_.load();
-    if (auto address = recent.find(ref, generation)) return *address;
-    auto address = lookup_code(ref);
-    if (!address) {
-      refresh();
-      address = lookup_code(ref);
-    }
-    if (address) {
-      recent.keep(ref, *address, generation);
-      return *address;
-    }
+    if (auto address = answer(recent, ref, [this](const CodeRef& r) { return lookup_code(r); })) return *address;
     if (!lookup_base(ref.module))
       throw MalformedMessage(
           "mpp: a task names code in a module that is not loaded on this rank; every rank must run "
@@ -105,6 +86,21 @@ class ModuleTable {
   }
 
  private:
+  /// What `recent` remembers of `key`, else what `look_up` finds, re-reading the table once if
+  /// it finds nothing.
+  template <class Key, class Value, class LookUp>
+  std::optional<Value> answer(RecentAnswers<Key, Value>& recent, const Key& key, LookUp look_up) {
+    const auto generation = generation_.load();
+    if (auto value = recent.find(key, generation)) return value;
+    auto value = look_up(key);
+    if (!value) {
+      refresh();
+      value = look_up(key);
+    }
+    if (value) recent.keep(key, *value, generation);
+    return value;
+  }
+
   std::optional<CodeRef> lookup(std::uintptr_t address) {
     std::shared_lock lock(mutex_);
     auto it = std::upper_bound(modules_.begin(), modules_.end(), address,
