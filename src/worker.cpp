@@ -185,7 +185,8 @@ std::size_t run_batch(MPI_Comm comm, std::span<const char> batch, int rank, cons
                   task.detach_result && mail ? &apart : nullptr};
     const Invoker invoker = reinterpret_cast<Invoker>(task.invoker.resolve());
 
-    const auto started = task_start;
+    // Detached arguments may have just been waited for: their wait is not the task's time.
+    const auto started = task.detached_size > 0 ? Clock::now() : task_start;
     if (shown) {
       // Release stores, plain moves on x86 (the seq_cst default was an xchg, a full barrier,
       // three per task): the rank reads id, then started_ns, then id again (IsolatedTasks).
