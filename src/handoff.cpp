@@ -22,7 +22,8 @@ std::span<char> handed_bytes(const HandoffRef& ref) {
 }
 
 std::optional<Handoff> Handoff::allocate(std::size_t size) {
-  const auto block = shared_space().try_allocate(payload_offset + size);
+  // Only the first line: the writer fills the payload before it is read.
+  const auto block = shared_space().try_allocate(payload_offset + size, payload_offset);
   if (!block) return std::nullopt;
   return Handoff(HandoffRef{*block, size, size});
 }

@@ -34,8 +34,9 @@ constexpr auto timeout_look_interval = std::chrono::milliseconds(2);
 /// yields the core (Open MPI's yield_when_idle): looking every round would take cores from the children.
 constexpr auto child_messages_interval = std::chrono::microseconds(200);
 
-/// Frames pushed to a task child: [u8 form][batch], or [u8 form][HandoffRef tasks][HandoffRef
-/// results] for a batch handed off, with a block lent for its results (size 0: none). The
+/// Frames pushed to a task child: [u8 form][batch], or [u8 form][HandoffRef batch][HandoffRef
+/// results] for a batch handed off (the block holds the message as the master sent it, its
+/// IsolationHeader first), with a block lent for its results (size 0: none). The
 /// initializer is not counted against maxtasksperchild, as in Python.
 constexpr std::uint8_t counted = 1;
 constexpr std::uint8_t handed_off = 2;
@@ -74,7 +75,9 @@ int serve_in_child(RunningTask* shown, const Bytes* initializer, std::size_t bud
     const bool counts = (form & counted) != 0;
     std::span<const char> batch = in.rest();
     if (form & handed_off) {
-      batch = handed_bytes(in.read<HandoffRef>());
+      Reader message(handed_bytes(in.read<HandoffRef>()));
+      message.read<IsolationHeader>();
+      batch = message.rest();
       if (const auto results = in.read<HandoffRef>(); results.size > 0) relay_lend(results);
     }
     const std::size_t ran = run_batch(session.communicator(), batch, session.rank(), session.host(), nullptr, shown,
@@ -97,24 +100,23 @@ struct IsolatedTasks::Batch {
     TaskHeader header;
     bool settled = false;
   };
-  Bytes message;                   // as received
-  std::optional<Handoff> handed;   // a big batch's tasks, where its child reads them in place
+  Bytes message;                   // a small batch, as received
+  std::optional<Handoff> handed;   // a big one, as received, where its child reads it in place
   std::optional<Handoff> results;  // lent to the child for them (results are often the size of arguments)
   IsolationHeader settings;
   std::span<const char> all_tasks;
   std::vector<Entry> tasks;
   std::size_t unsettled = 0;
 
-  explicit Batch(Bytes received) : message(std::move(received)) {
-    Reader in(message);
+  explicit Batch(Bytes received) : message(std::move(received)) { read_tasks(message); }
+  explicit Batch(Handoff received) : handed(std::move(received)) {
+    read_tasks(handed->bytes());
+    results = Handoff::allocate(all_tasks.size());
+  }
+  void read_tasks(std::span<const char> whole) {
+    Reader in(whole);
     settings = in.read<IsolationHeader>();
     all_tasks = in.rest();
-    if (all_tasks.size() >= handoff_threshold && (handed = Handoff::allocate(all_tasks.size()))) {
-      std::ranges::copy(all_tasks, handed->bytes().begin());
-      all_tasks = handed->bytes();
-      message = Bytes();
-      results = Handoff::allocate(all_tasks.size());
-    }
     Reader task_reader(all_tasks);
     while (!task_reader.empty()) {
       const std::size_t at = all_tasks.size() - task_reader.remaining();
@@ -232,8 +234,29 @@ bool IsolatedTasks::refuse_if_ended(Batch& batch) {
   return true;
 }
 
-void IsolatedTasks::take(Bytes message) {
-  Batch batch(std::move(message));
+bool IsolatedTasks::take_waiting() {
+  auto matched = try_match(comm_, 0, Tag::isolated_tasks);
+  if (!matched) return false;
+  const auto receive_into = [&](std::span<char> into) {
+    check_mpi(MPI_Mrecv(into.data(), static_cast<int>(matched->size), MPI_BYTE, &matched->handle, MPI_STATUS_IGNORE),
+              "MPI_Mrecv");
+  };
+  // Not into a buffer first: a batch of a map's chunks is megabytes, and its zero-fill and
+  // copy into the block cost the rank more than the receive itself.
+  std::optional<Handoff> block;
+  if (matched->size >= sizeof(IsolationHeader) + handoff_threshold) block = Handoff::allocate(matched->size);
+  if (block) {
+    receive_into(block->bytes());
+    take(Batch(std::move(*block)));
+  } else {
+    Bytes message(matched->size);
+    receive_into(message);
+    take(Batch(std::move(message)));
+  }
+  return true;
+}
+
+void IsolatedTasks::take(Batch batch) {
   if (refuse_if_ended(batch)) return;
   PoolChildren& pool = pool_of(batch);
   const bool initializer = batch.settings.initializer != 0;

@@ -4,6 +4,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -171,7 +172,7 @@ GlobalAddress SharedSpace::allocate(std::size_t bytes) {
                            " MiB) is full; set MPP_SHARED_MB to give the master more (workers get 1/16 of it)");
 }
 
-std::optional<GlobalAddress> SharedSpace::try_allocate(std::size_t bytes) {
+std::optional<GlobalAddress> SharedSpace::try_allocate(std::size_t bytes, std::size_t zeroed) {
   if (in_child()) {
     try {
       return relay_allocate(bytes);
@@ -188,7 +189,7 @@ std::optional<GlobalAddress> SharedSpace::try_allocate(std::size_t bytes) {
     const std::uint64_t rest = it->second - bytes;
     free_.erase(it);
     if (rest > 0) free_[offset + bytes] = rest;
-    std::memset(my_base_ + offset, 0, bytes);
+    std::memset(my_base_ + offset, 0, std::clamp<std::size_t>(zeroed, sizeof(std::int64_t), bytes));
     return GlobalAddress{rank_, offset};
   }
   return std::nullopt;

@@ -288,7 +288,12 @@ void serve(MPI_Comm comm, int rank, const std::string& host, std::chrono::micros
     return true;
   };
   const auto take_isolated = [&] {
-    return take(Tag::isolated_tasks, "isolated tasks", [&] { isolated.take(std::move(batch)); });
+    try {
+      return isolated.take_waiting();
+    } catch (const MalformedMessage& e) {
+      end_job_on_malformed("isolated tasks", 0, e);
+      return true;
+    }
   };
   for (;;) {
     mail.results.reap();

@@ -38,9 +38,11 @@ class IsolatedTasks {
   IsolatedTasks(const IsolatedTasks&) = delete;
   IsolatedTasks& operator=(const IsolatedTasks&) = delete;
 
-  /// Hands a Tag::isolated_tasks message to a child of its pool: an idle one, a new one while
-  /// the pool has fewer here than its share, else the one with the least left to do.
-  void take(Bytes message);
+  /// Receives the master's Tag::isolated_tasks message, if one waits (false if none), and hands
+  /// it to a child of its pool: an idle one, a new one while the pool has fewer here than its
+  /// share, else the one with the least left to do. A big batch is received straight into the
+  /// shared block its child reads it from.
+  bool take_waiting();
   /// A Tag::lane_end message: that pool's children leave; tasks they still had fail as
   /// terminated.
   void end_lane(const Bytes& message);
@@ -58,6 +60,7 @@ class IsolatedTasks {
   struct TaskChild;
   struct PoolChildren;
 
+  void take(Batch batch);
   PoolChildren& pool_of(const Batch& batch);
   /// Answers a batch of a terminated pool with failures; true if so.
   bool refuse_if_ended(Batch& batch);

@@ -100,14 +100,20 @@ inline std::optional<Tag> waiting_message(MPI_Comm comm, int source) {
   return static_cast<Tag>(status.MPI_TAG);
 }
 
-/// A message with `tag` from `source` that one received before announced (its sender posts it
-/// right after that one, so it is on its way), matched for MPI_Mrecv, and its size in bytes.
-/// MalformedMessage, saying `what` did not come, when it is not there within 10 s.
-struct Announced {
+/// A message matched by MPI_Improbe, to be received with MPI_Mrecv wherever its receiver
+/// chooses once it knows the size (in bytes).
+struct Matched {
   MPI_Message handle;
   std::size_t size;
 };
-Announced wait_for_announced(MPI_Comm comm, int source, Tag tag, const char* what);
+
+/// The message with `tag` from `source` waiting on `comm`, matched, if one waits.
+std::optional<Matched> try_match(MPI_Comm comm, int source, Tag tag);
+
+/// A message with `tag` from `source` that one received before announced (its sender posts it
+/// right after that one, so it is on its way), matched. MalformedMessage, saying `what` did not
+/// come, when it is not there within 10 s.
+Matched wait_for_announced(MPI_Comm comm, int source, Tag tag, const char* what);
 
 /// The pause between two looks for a message: in a supervised child it ends as soon as the
 /// parent pushes one, so the child does not poll its parent.

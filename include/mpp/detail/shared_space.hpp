@@ -105,8 +105,11 @@ class SharedSpace {
 
   /// `bytes` of zeroed memory in this rank's segment; throws when the segment is full.
   GlobalAddress allocate(std::size_t bytes);
-  /// The same, or nullopt when the segment has no room.
-  std::optional<GlobalAddress> try_allocate(std::size_t bytes);
+  /// The same, or nullopt when the segment has no room. `zeroed` bytes from its start are
+  /// cleared (at least the first word, the holder count retire reads): a payload its writer
+  /// fills whole before anyone reads it (detail/handoff.hpp) need not be cleared first.
+  std::optional<GlobalAddress> try_allocate(std::size_t bytes, std::size_t zeroed = all_bytes);
+  static constexpr std::size_t all_bytes = ~std::size_t{0};
   /// Frees a block of this rank once no other rank holds it (its first word counts holders).
   void retire(GlobalAddress block, std::size_t bytes);
 
