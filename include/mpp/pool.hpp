@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <iterator>
 #include <memory>
+#include <optional>
 #include <ranges>
 #include <stdexcept>
 #include <tuple>
@@ -267,7 +268,7 @@ class Pool {
   using checked_call_result_t = typename decltype(checked_call<F, Args...>())::type;
 
   template <class F, class R, class... Args>
-  AsyncResult<R> submit_apply(F f, detail::Callbacks<R> callbacks, int target_rank, Args&&... args);
+  AsyncResult<R> submit_apply(F f, std::optional<detail::Callbacks<R>>&& callbacks, int target_rank, Args&&... args);
 
   /// Ships f(args...) to a worker (`target_rank`, or any when 0); its outcome goes to `sink`.
   template <class F, class... Args>
@@ -301,8 +302,11 @@ AsyncResult<Result> Pool::apply_async(F f, Args&&... args) {
     static_assert((!detail::is_callback_option_v<std::tuple_element_t<I, decltype(all)>> && ...),
                   "mpp: mpp::callback(...) and mpp::error_callback(...) go after the task's arguments");
     using R = checked_call_result_t<F, std::tuple_element_t<I, decltype(all)>...>;
-    detail::Callbacks<R> callbacks;
-    (callbacks.set(std::move(std::get<Split::positional + J>(all))), ...);
+    std::optional<detail::Callbacks<R>> callbacks;  // none unless given (ApplySink)
+    if constexpr (Split::options > 0) {
+      callbacks.emplace();
+      (callbacks->set(std::move(std::get<Split::positional + J>(all))), ...);
+    }
     return submit_apply<F, R>(f, std::move(callbacks), 0,
                               std::forward<std::tuple_element_t<I, decltype(all)>>(std::get<I>(all))...);
   }
@@ -310,7 +314,8 @@ AsyncResult<Result> Pool::apply_async(F f, Args&&... args) {
 }
 
 template <class F, class R, class... Args>
-AsyncResult<R> Pool::submit_apply(F f, detail::Callbacks<R> callbacks, int target_rank, Args&&... args) {
+AsyncResult<R> Pool::submit_apply(F f, std::optional<detail::Callbacks<R>>&& callbacks, int target_rank,
+                                  Args&&... args) {
   require_running("apply_async");
   auto [sink, state] = detail::ApplySink<R>::make(std::move(callbacks));
   submit_call(f, std::move(sink), target_rank, std::forward<Args>(args)...);
