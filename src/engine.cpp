@@ -70,7 +70,16 @@ void Engine::close_lane(const Lane& lane) {
   end_isolated_lane(lane, false);
   std::lock_guard lock(state_mutex_);
   for (int r : lane.ranks) --workers_[r].lanes;
-  std::erase_if(lanes_, [&lane](const auto& l) { return l.get() == &lane; });
+  const auto closed = std::ranges::find_if(lanes_, [&lane](const auto& l) { return l.get() == &lane; });
+  if (closed == lanes_.end()) return;
+  // Tasks and in-flight entries point at their lane: one with tasks left (a terminated pool's
+  // running ones) is kept until they are finished (release_closed_lanes).
+  if (lane.unfinished > 0) closed_lanes_.push_back(std::move(*closed));
+  lanes_.erase(closed);
+}
+
+void Engine::release_closed_lanes() {
+  if (!closed_lanes_.empty()) std::erase_if(closed_lanes_, [](const auto& lane) { return lane->unfinished == 0; });
 }
 
 std::shared_ptr<Lane> Engine::process_lane() {
@@ -121,7 +130,7 @@ std::size_t Engine::drop_queued(const std::shared_ptr<Lane>& lane, const std::fu
 
 void Engine::submit(const std::shared_ptr<Lane>& lane, std::vector<Task> tasks) {
   if (tasks.empty()) return;
-  for (auto& task : tasks) task.lane = lane;
+  for (auto& task : tasks) task.lane = lane.get();
   count_submitted(*lane, tasks.size());
   {
     std::lock_guard lock(submitted_mutex_);
@@ -135,7 +144,7 @@ void Engine::submit(const std::shared_ptr<Lane>& lane, std::vector<Task> tasks) 
 }
 
 void Engine::submit(const std::shared_ptr<Lane>& lane, Task task) {
-  task.lane = lane;
+  task.lane = lane.get();
   count_submitted(*lane, 1);
   {
     std::lock_guard lock(submitted_mutex_);
@@ -199,12 +208,12 @@ void Engine::terminate(const std::shared_ptr<Lane>& lane) {
     lane->pending.clear();
     for (auto& slot : workers_) {
       for (auto& task : slot.targeted)
-        if (task.lane == lane) drop(task);
-      std::erase_if(slot.targeted, [&lane](const Task& t) { return t.lane == lane; });
+        if (task.lane == lane.get()) drop(task);
+      std::erase_if(slot.targeted, [&lane](const Task& t) { return t.lane == lane.get(); });
     }
     lane->unfinished -= dropped;
     for (auto& [id, entry] : in_flight_) {
-      if (entry.lane == lane && !entry.discard) {
+      if (entry.lane == lane.get() && !entry.discard) {
         entry.discard = true;
         cancelled.emplace_back(entry.sink, entry.first_index);
       }
@@ -428,6 +437,7 @@ void Engine::finish_tasks(int rank, const std::vector<Arrival>& arrivals) {
         longest_run_ns = std::max(longest_run_ns, static_cast<std::int64_t>(result.run_ns));
       }
     }
+    release_closed_lanes();
   }
   dispatch_wanted_ = true;
   pool_running_ -= pool_tasks;
@@ -499,7 +509,7 @@ std::uint64_t Engine::launch(Task& task, int rank) {
   std::memcpy(task.wire.data(), &id, sizeof id);  // TaskHeader::id is the first field
   task.sink->dispatched(task.first_index, rank);
   if (!task.lane->solo) ++pool_running_;
-  in_flight_.emplace(id, InFlight{std::move(task.sink), std::move(task.lane), task.first_index, false});
+  in_flight_.emplace(id, InFlight{std::move(task.sink), task.lane, task.first_index, false});
   return id;
 }
 

@@ -80,7 +80,10 @@ struct InputLoan {
 struct Task {
   Bytes wire;  // a TaskHeader (id filled at dispatch) followed by the arguments
   std::shared_ptr<TaskSink> sink{};
-  std::shared_ptr<Lane> lane{};
+  // Not shared: a count per task on the lane's block would move its cache line between the
+  // submitting thread and the one that finishes the task. The engine keeps the lane alive
+  // while it has unfinished tasks (Engine::close_lane).
+  Lane* lane = nullptr;
   std::uint64_t first_index = 0;
   int target_rank = 0;                    // nonzero: only this worker (pool initializers)
   std::optional<ProcessStart> process{};  // a Process: sent as Tag::process
@@ -162,6 +165,7 @@ class Engine {
   /// tasks run in child processes there (the lane number is filled in), and `processes` may
   /// exceed the workers: each then has several.
   std::shared_ptr<Lane> open_lane(int processes, std::optional<IsolationHeader> isolation = std::nullopt);
+  /// The pool is done with `lane`; the engine lets it go once no task of it is unfinished.
   void close_lane(const Lane& lane);
 
   /// The lane Processes run on: every worker, any number of processes each.
@@ -213,7 +217,7 @@ class Engine {
   };
   struct InFlight {
     std::shared_ptr<TaskSink> sink;
-    std::shared_ptr<Lane> lane;
+    Lane* lane;  // alive while the task is unfinished (Engine::close_lane)
     std::uint64_t first_index;
     bool discard;
   };
@@ -253,6 +257,8 @@ class Engine {
   void deliver_result(int source, Arrival& arrival, std::span<const char> items);
   /// Ends the tasks whose results came from `rank`, once delivered.
   void finish_tasks(int rank, const std::vector<Arrival>& arrivals);
+  /// Lets go of closed lanes whose last task finished; under state_mutex_.
+  void release_closed_lanes();
   /// Receives the raw items that came apart from `arrivals` (Tag::result_data from `source`):
   /// straight into their sinks' landings when those lie end to end, else into results_apart_.
   std::span<const char> receive_apart(int source, const std::vector<Arrival>& arrivals, std::size_t bytes);
@@ -296,6 +302,7 @@ class Engine {
   std::mutex state_mutex_;           // lanes, queues, registry, statistics
   std::vector<WorkerSlot> workers_;  // indexed by rank; [0] unused
   std::vector<std::shared_ptr<Lane>> lanes_;
+  std::vector<std::shared_ptr<Lane>> closed_lanes_;  // closed with tasks still unfinished
   std::shared_ptr<Lane> process_lane_;
   // Its nodes come and go once per task: a pool of them spares malloc, whose lock the user
   // thread submitting contends for.
