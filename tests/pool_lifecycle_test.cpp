@@ -172,6 +172,18 @@ TEST(PoolLifecycle, DestructorTerminatesLikeLeavingAWithBlock) {
   EXPECT_EQ(next.apply(square, 6), 36);
 }
 
+TEST(PoolLifecycle, APoolGoneWhileItsTaskRunsLeavesTheEngineSoundWhenTheTaskEnds) {
+  {
+    mpp::Pool pool(1);
+    pool.apply_async(sleep_ms_then_return, 300);
+    std::this_thread::sleep_for(100ms);  // running on its worker now
+  }  // terminated and closed: the running task's result comes back after the pool is gone
+  std::this_thread::sleep_for(400ms);
+  mpp::Pool next;
+  std::vector<int> squares = next.map(square, std::vector<int>{1, 2, 3, 4});
+  EXPECT_EQ(squares, (std::vector<int>{1, 4, 9, 16}));
+}
+
 TEST(PoolLifecycle, TwoPoolsShareTheWorkers) {
   mpp::Pool a;
   mpp::Pool b(1);
