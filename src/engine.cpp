@@ -401,16 +401,16 @@ std::span<const char> Engine::receive_apart(int source, const std::vector<Arriva
     if (!straight) straight = landing.data();
     next = landing.data() + landing.size();
   }
-  auto [handle, size] = wait_for_announced(comm_, source, Tag::result_data, "result items sent apart");
-  char* into = size == bytes ? straight : nullptr;
+  auto items = wait_for_announced(comm_, source, Tag::result_data, "result items sent apart");
+  char* into = items.size == bytes ? straight : nullptr;
   if (!into) {
-    if (results_apart_.size() < size) results_apart_.resize(size);
+    if (results_apart_.size() < items.size) results_apart_.resize(items.size);
     into = results_apart_.data();
   }
-  check_mpi(MPI_Mrecv(into, static_cast<int>(size), MPI_BYTE, &handle, MPI_STATUS_IGNORE), "MPI_Mrecv");
-  if (size != bytes)
+  receive_matched(items, into);
+  if (items.size != bytes)
     throw MalformedMessage("mpp: results announced " + std::to_string(bytes) + " bytes of items sent apart, " +
-                           std::to_string(size) + " came");
+                           std::to_string(items.size) + " came");
   return {into, bytes};
 }
 

@@ -235,22 +235,18 @@ bool IsolatedTasks::refuse_if_ended(Batch& batch) {
 }
 
 bool IsolatedTasks::take_waiting() {
-  auto matched = try_match(comm_, 0, Tag::isolated_tasks);
+  auto matched = try_match(comm_, 0, static_cast<int>(Tag::isolated_tasks));
   if (!matched) return false;
-  const auto receive_into = [&](std::span<char> into) {
-    check_mpi(MPI_Mrecv(into.data(), static_cast<int>(matched->size), MPI_BYTE, &matched->handle, MPI_STATUS_IGNORE),
-              "MPI_Mrecv");
-  };
   // Not into a buffer first: a batch of a map's chunks is megabytes, and its zero-fill and
   // copy into the block cost the rank more than the receive itself.
   std::optional<Handoff> block;
   if (matched->size >= sizeof(IsolationHeader) + handoff_threshold) block = Handoff::allocate(matched->size);
   if (block) {
-    receive_into(block->bytes());
+    receive_matched(*matched, block->bytes().data());
     take(Batch(std::move(*block)));
   } else {
     Bytes message(matched->size);
-    receive_into(message);
+    receive_matched(*matched, message.data());
     take(Batch(std::move(message)));
   }
   return true;

@@ -16,23 +16,11 @@ void send_bytes(MPI_Comm comm, int dest, Tag tag, std::span<const char> bytes) {
             "MPI_Send");
 }
 
-std::optional<Matched> try_match(MPI_Comm comm, int source, Tag tag) {
-  int flag = 0;
-  Matched matched{MPI_MESSAGE_NULL, 0};
-  MPI_Status status;
-  check_mpi(MPI_Improbe(source, static_cast<int>(tag), comm, &flag, &matched.handle, &status), "MPI_Improbe");
-  if (!flag) return std::nullopt;
-  int count = 0;
-  check_mpi(MPI_Get_count(&status, MPI_BYTE, &count), "MPI_Get_count");
-  matched.size = static_cast<std::size_t>(count);
-  return matched;
-}
-
 Matched wait_for_announced(MPI_Comm comm, int source, Tag tag, const char* what) {
   constexpr auto patience = std::chrono::seconds(10);
   const auto give_up = std::chrono::steady_clock::now() + patience;
   for (unsigned polls = 1;; ++polls) {
-    if (auto matched = try_match(comm, source, tag)) return *matched;
+    if (auto matched = try_match(comm, source, static_cast<int>(tag))) return *matched;
     if (std::chrono::steady_clock::now() >= give_up)
       throw MalformedMessage(std::string("mpp: ") + what + " announced by an earlier message did not come within 10 s");
     if (polls % polls_per_yield == 0) std::this_thread::yield();

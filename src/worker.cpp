@@ -89,10 +89,10 @@ Reader DetachedArguments::take(std::size_t size) {
 }
 
 void DetachedArguments::receive() {
-  auto [handle, size] = wait_for_announced(comm_, 0, Tag::task_data, "a batch's detached arguments");
-  if (buffer_.size() < size) buffer_.resize(size);  // kept: never shrinks, never cleared
-  check_mpi(MPI_Mrecv(buffer_.data(), static_cast<int>(size), MPI_BYTE, &handle, MPI_STATUS_IGNORE), "MPI_Mrecv");
-  unread_ = Reader(buffer_.data(), buffer_.data() + size);
+  auto data = wait_for_announced(comm_, 0, Tag::task_data, "a batch's detached arguments");
+  if (buffer_.size() < data.size) buffer_.resize(data.size);  // kept: never shrinks, never cleared
+  receive_matched(data, buffer_.data());
+  unread_ = Reader(buffer_.data(), buffer_.data() + data.size);
 }
 
 namespace {

@@ -48,6 +48,31 @@ enum class Tag : int {
 /// TaskHeader::first_index of a task that is a single call, not items of a map.
 inline constexpr std::uint64_t no_item = ~std::uint64_t{0};
 
+/// A message matched by MPI_Improbe (so no other thread's probe takes it), to be received with
+/// receive_matched wherever its receiver chooses once it knows the size.
+struct Matched {
+  MPI_Message handle;
+  std::size_t size;  // in bytes
+  MPI_Status status;
+};
+
+/// The message with `tag` from `source` (wildcards allowed) waiting on `comm`, matched, if one waits.
+inline std::optional<Matched> try_match(MPI_Comm comm, int source, int tag) {
+  int flag = 0;
+  Matched matched{MPI_MESSAGE_NULL, 0, {}};
+  check_mpi(MPI_Improbe(source, tag, comm, &flag, &matched.handle, &matched.status), "MPI_Improbe");
+  if (!flag) return std::nullopt;
+  int count = 0;
+  check_mpi(MPI_Get_count(&matched.status, MPI_BYTE, &count), "MPI_Get_count");
+  matched.size = static_cast<std::size_t>(count);
+  return matched;
+}
+
+/// Receives a matched message into `into`, which holds at least its size.
+inline void receive_matched(Matched& matched, char* into) {
+  check_mpi(MPI_Mrecv(into, static_cast<int>(matched.size), MPI_BYTE, &matched.handle, MPI_STATUS_IGNORE), "MPI_Mrecv");
+}
+
 struct Received {
   MPI_Status status;
   std::size_t size;  // the message's bytes, at the start of the buffer
@@ -57,16 +82,11 @@ struct Received {
 /// which grows if it must but never shrinks, so a receiver that keeps one buffer does not
 /// clear megabytes before each message.
 inline std::optional<Received> try_receive_over(MPI_Comm comm, int source, int tag, Bytes& buffer) {
-  int flag = 0;
-  MPI_Message handle;
-  MPI_Status status;
-  check_mpi(MPI_Improbe(source, tag, comm, &flag, &handle, &status), "MPI_Improbe");
-  if (!flag) return std::nullopt;
-  int count = 0;
-  check_mpi(MPI_Get_count(&status, MPI_BYTE, &count), "MPI_Get_count");
-  if (buffer.size() < static_cast<std::size_t>(count)) buffer.resize(static_cast<std::size_t>(count));
-  check_mpi(MPI_Mrecv(buffer.data(), count, MPI_BYTE, &handle, MPI_STATUS_IGNORE), "MPI_Mrecv");
-  return Received{status, static_cast<std::size_t>(count)};
+  auto matched = try_match(comm, source, tag);
+  if (!matched) return std::nullopt;
+  if (buffer.size() < matched->size) buffer.resize(matched->size);
+  receive_matched(*matched, buffer.data());
+  return Received{matched->status, matched->size};
 }
 
 /// If a message from `source` with `tag` (wildcards allowed) is waiting, receives it whole into
@@ -99,16 +119,6 @@ inline std::optional<Tag> waiting_message(MPI_Comm comm, int source) {
   if (!flag) return std::nullopt;
   return static_cast<Tag>(status.MPI_TAG);
 }
-
-/// A message matched by MPI_Improbe, to be received with MPI_Mrecv wherever its receiver
-/// chooses once it knows the size (in bytes).
-struct Matched {
-  MPI_Message handle;
-  std::size_t size;
-};
-
-/// The message with `tag` from `source` waiting on `comm`, matched, if one waits.
-std::optional<Matched> try_match(MPI_Comm comm, int source, Tag tag);
 
 /// A message with `tag` from `source` that one received before announced (its sender posts it
 /// right after that one, so it is on its way), matched. MalformedMessage, saying `what` did not
