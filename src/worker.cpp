@@ -276,25 +276,21 @@ void serve(MPI_Comm comm, int rank, const std::string& host, std::chrono::micros
   Backoff relay_backoff = message_backoff();
   // Only tasks, processes, pool ends and the stop come here: replies and pipe messages are for
   // the task that waits for them, or for the children (which the master sends no batches to).
-  // take(): the master's message with `tag`, if one waits, goes to `handle`; one that does not
-  // decode ends the job, naming `channel`.
-  const auto take = [&](Tag tag, const char* channel, const auto& handle) {
-    if (!try_receive(comm, 0, static_cast<int>(tag), batch)) return false;
+  // decoding(): runs `handle` on a master's message; one that does not decode ends the job,
+  // naming `channel`. take(): the master's message with `tag`, if one waits, goes to `handle`.
+  const auto decoding = [](const char* channel, const auto& handle) {
     try {
-      handle();
+      return handle();
     } catch (const MalformedMessage& e) {
       end_job_on_malformed(channel, 0, e);
     }
+  };
+  const auto take = [&](Tag tag, const char* channel, const auto& handle) {
+    if (!try_receive(comm, 0, static_cast<int>(tag), batch)) return false;
+    decoding(channel, handle);
     return true;
   };
-  const auto take_isolated = [&] {
-    try {
-      return isolated.take_waiting();
-    } catch (const MalformedMessage& e) {
-      end_job_on_malformed("isolated tasks", 0, e);
-      return true;
-    }
-  };
+  const auto take_isolated = [&] { return decoding("isolated tasks", [&] { return isolated.take_waiting(); }); };
   for (;;) {
     mail.results.reap();
     // Take what the look found. A message for the children (a reply, relayed below) may be
