@@ -75,11 +75,15 @@ void OutgoingResults::wait_oldest() {
   recycle_oldest();
 }
 
+void OutgoingResults::give_back(Bytes&& bytes) {
+  bytes.clear();
+  if (spare_.size() < max_posted_results && bytes.capacity() > 0) spare_.push_back(std::move(bytes));
+}
+
 void OutgoingResults::recycle_oldest() {
   Bytes bytes = std::move(posted_.front().bytes);
   posted_.pop_front();
-  bytes.clear();
-  if (spare_.size() < max_posted_results) spare_.push_back(std::move(bytes));
+  give_back(std::move(bytes));
 }
 
 Reader DetachedArguments::take(std::size_t size) {
@@ -165,7 +169,7 @@ std::size_t run_batch(MPI_Comm comm, std::span<const char> batch, int rank, cons
   OutgoingResults* outgoing = mail ? &mail->results : nullptr;
   Reader in(batch);
   Writer out(outgoing ? outgoing->buffer() : Bytes{});
-  Writer apart;  // raw result items sent apart: only a map's, so it takes no buffer before one
+  Writer apart(outgoing ? outgoing->buffer() : Bytes{});  // raw result items sent apart (a map's)
   // A task starts when the one before it ended, unless results were sent between them: one
   // clock read per task, not two (a read costs about what a tiny task does).
   auto task_start = Clock::now();
@@ -231,6 +235,11 @@ std::size_t run_batch(MPI_Comm comm, std::span<const char> batch, int rank, cons
       outgoing->reap();
       last_reap = task_start = Clock::now();
     }
+  }
+  if (outgoing) {
+    // Kept for the next batch: a map's results grown afresh in each batch cost page faults.
+    outgoing->give_back(std::move(out.bytes()));
+    outgoing->give_back(std::move(apart.bytes()));
   }
   return ran;
 }

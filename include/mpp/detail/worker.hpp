@@ -40,6 +40,8 @@ class OutgoingResults {
   Bytes buffer();
   /// Sends `bytes` to the master with `tag` without waiting; `bytes` becomes an empty buffer.
   void post(Tag tag, Bytes& bytes);
+  /// Keeps `bytes`'s capacity for a later buffer().
+  void give_back(Bytes&& bytes);
   /// Takes back the buffers of messages that went out.
   void reap();
   /// Waits until every posted message went out.
