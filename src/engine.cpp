@@ -29,7 +29,7 @@ Engine::Engine(MPI_Comm comm, std::chrono::microseconds max_nap, bool keep_stati
     : comm_(comm), max_nap_(max_nap), objects_(comm, [this] { notify_waiters(); }) {
   int size = 0;
   check_mpi(MPI_Comm_size(comm_, &size), "MPI_Comm_size");
-  workers_.resize(static_cast<std::size_t>(size));
+  workers_ = std::vector<WorkerSlot>(static_cast<std::size_t>(size));  // built in place: a slot cannot be copied
   if (keep_statistics) statistics_ = std::make_unique<TaskStatistics>(size);
   if (const auto end = job_end_time())
     job_end_ = Clock::now() + std::chrono::duration_cast<Clock::duration>(*end - std::chrono::system_clock::now());

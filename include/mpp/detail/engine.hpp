@@ -85,9 +85,11 @@ struct Task {
   // while it has unfinished tasks (Engine::close_lane).
   Lane* lane = nullptr;
   std::uint64_t first_index = 0;
-  int target_rank = 0;                    // nonzero: only this worker (pool initializers)
-  std::optional<ProcessStart> process{};  // a Process: sent as Tag::process
-  int avoid_rank = 0;                     // nonzero: a retry, kept off the worker it failed on
+  int target_rank = 0;  // nonzero: only this worker (pool initializers)
+  int avoid_rank = 0;   // nonzero: a retry, kept off the worker it failed on
+  // A Process: sent as Tag::process. Apart, as rare: a task is moved from queue to queue, and
+  // every byte of it is copied each time (104 bytes, not 152).
+  std::unique_ptr<ProcessStart> process{};
   /// The last bytes of the arguments, read from the submitter's memory only when the task is
   /// sent (a blocking map's raw items: the caller waits, keeping them, until the task ran and
   /// `loan` has no send in flight). An in-rank pool sends them as they lie, detached
