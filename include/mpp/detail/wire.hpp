@@ -4,7 +4,6 @@
 // Everything else goes through one Boost binary archive per value (or per item run).
 #include <cstdint>
 #include <cstring>
-#include <memory>
 #include <ranges>
 #include <span>
 #include <stdexcept>
@@ -20,29 +19,7 @@
 
 namespace mpp::detail {
 
-/// Leaves the chars a byte buffer grows by unset: every buffer here is written or received into
-/// right after it grows, and clearing it first cost a map a memset of each chunk's results.
-template <class T>
-struct UnclearedAllocator : std::allocator<T> {
-  template <class U>
-  struct rebind {
-    using other = UnclearedAllocator<U>;
-  };
-  UnclearedAllocator() = default;
-  template <class U>
-  UnclearedAllocator(const UnclearedAllocator<U>&) noexcept {}
-
-  template <class U, class... Args>
-  void construct(U* at, Args&&... args) {
-    if constexpr (sizeof...(Args) == 0) {
-      ::new (static_cast<void*>(at)) U;  // default-initialised: a char is left as it is
-    } else {
-      ::new (static_cast<void*>(at)) U(std::forward<Args>(args)...);
-    }
-  }
-};
-
-using Bytes = std::vector<char, UnclearedAllocator<char>>;
+using Bytes = std::vector<char>;
 
 template <class T>
 struct is_std_vector : std::false_type {};
