@@ -142,8 +142,7 @@ void start_process_for_another(Reader& request) {
   Task task{.wire = wire,
             .sink = state,
             .first_index = no_item,
-            .process = std::make_unique<ProcessStart>(
-                ProcessStart{stop_signal_word(state->words), child_pid_word(state->words)})};
+            .process = std::make_unique<ProcessStart>(stop_signal_word(state->words), child_pid_word(state->words))};
   std::vector<Task> tasks;
   tasks.push_back(std::move(task));
   started_processes().add(state);  // daemons among them are stopped at session end too
@@ -194,8 +193,7 @@ void Process::start() {
   Session& session = Session::current();
   if (session.is_master()) {
     task.sink = state_;
-    task.process =
-        std::make_unique<detail::ProcessStart>(detail::ProcessStart{context.stop_signal(), context.child_pid()});
+    task.process = std::make_unique<detail::ProcessStart>(context.stop_signal(), context.child_pid());
     std::vector<detail::Task> tasks;
     tasks.push_back(std::move(task));
     detail::Engine& engine = session.engine();

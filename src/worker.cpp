@@ -81,9 +81,8 @@ void OutgoingResults::give_back(Bytes&& bytes) {
 }
 
 void OutgoingResults::recycle_oldest() {
-  Bytes bytes = std::move(posted_.front().bytes);
+  give_back(std::move(posted_.front().bytes));
   posted_.pop_front();
-  give_back(std::move(bytes));
 }
 
 Reader DetachedArguments::take(std::size_t size) {
