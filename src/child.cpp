@@ -43,7 +43,7 @@ std::vector<int>& links_to_children() {
   return links;
 }
 
-enum class Call : std::uint8_t { send, send_handed, remote_access, allocate, retire, note, end_job };
+enum class Call : std::uint8_t { send, remote_access, allocate, retire, note, end_job };
 
 /// How often the parent looks at the stop word (on the RMA path, a remote read) and at whether
 /// the child still runs.
@@ -257,27 +257,41 @@ class RelayedSends {
 namespace {
 
 std::optional<Bytes> answer(const Bytes& call, Bytes& note, RelayedSends& sends,
-                            const std::function<void(int, int, std::span<const char>)>& watch_sends,
+                            const SupervisedChild::SendWatch& watch_sends,
                             const std::function<void(int, std::span<const char>)>& route_here) {
   Reader in(call);
   const auto kind = in.read<Call>();
-  if (kind == Call::send || kind == Call::send_handed) {
-    const int dest = in.read<int>();
-    const int tag = in.read<int>();
-    std::optional<Handoff> handed;
-    std::span<const char> bytes = in.rest();
+  if (kind == Call::send) {
+    // [dest][count] then per message [tag][handed] and a HandoffRef, or [size][bytes].
+    int dest = 0;
+    std::vector<RelayedMessage> messages;
+    std::vector<std::optional<Handoff>> handed;
     try {
-      if (kind == Call::send_handed) bytes = handed.emplace(in.read<HandoffRef>()).bytes();
+      dest = in.read<int>();
+      const auto count = in.read<std::uint8_t>();
+      for (std::uint8_t i = 0; i < count; ++i) {
+        const int tag = in.read<int>();
+        auto& block = handed.emplace_back();
+        if (in.read<std::uint8_t>() != 0) {
+          messages.push_back({tag, block.emplace(in.read<HandoffRef>()).bytes()});
+        } else {
+          const std::size_t size = in.read_size();
+          messages.push_back({tag, in.take(size).rest()});
+        }
+      }
     } catch (const MalformedMessage& e) {
       end_job_on_malformed("child", Session::current().rank(), e);
     }
-    if (watch_sends) watch_sends(dest, tag, bytes);
-    if (dest == Session::current().rank()) {
-      route_here(tag, bytes);  // MPI to itself could block on a large message: route it here
-    } else if (handed) {
-      sends.start(dest, tag, std::move(*handed));
-    } else {
-      send_bytes(Session::current().communicator(), dest, static_cast<Tag>(tag), bytes);
+    if (watch_sends) watch_sends(dest, messages);
+    for (std::size_t i = 0; i < messages.size(); ++i) {
+      const auto [tag, bytes] = messages[i];
+      if (dest == Session::current().rank()) {
+        route_here(tag, bytes);  // MPI to itself could block on a large message: route it here
+      } else if (handed[i]) {
+        sends.start(dest, tag, std::move(*handed[i]));
+      } else {
+        send_bytes(Session::current().communicator(), dest, static_cast<Tag>(tag), bytes);
+      }
     }
     return std::nullopt;
   }
@@ -543,23 +557,28 @@ bool in_child() { return link_to_parent >= 0; }
 
 void relay_lend(std::optional<HandoffRef> block) { lent_block = block; }
 
-void relay_send(int dest, int tag, std::span<const char> bytes) {
-  const bool big = bytes.size() >= handoff_threshold;
-  std::optional<HandoffRef> block;
-  if (big && lent_block && bytes.size() <= lent_block->size) {
-    block = std::exchange(lent_block, std::nullopt);
-    block->size = bytes.size();
-  } else if (std::optional<Handoff> allocated; big && (allocated = Handoff::allocate(bytes.size()))) {
-    block = allocated->release();
-  }
-  Writer call = call_of(block ? Call::send_handed : Call::send);
+void relay_send(int dest, std::initializer_list<RelayedMessage> messages) {
+  Writer call = call_of(Call::send);
   call.write(dest);
-  call.write(tag);
-  if (block) {
-    std::ranges::copy(bytes, handed_bytes(*block).begin());
-    call.write(*block);  // the parent sends it and retires it
-  } else {
-    call.write_raw(bytes.data(), bytes.size());
+  call.write(static_cast<std::uint8_t>(messages.size()));
+  for (const auto& [tag, bytes] : messages) {
+    const bool big = bytes.size() >= handoff_threshold;
+    std::optional<HandoffRef> block;
+    if (big && lent_block && bytes.size() <= lent_block->size) {
+      block = std::exchange(lent_block, std::nullopt);
+      block->size = bytes.size();
+    } else if (std::optional<Handoff> allocated; big && (allocated = Handoff::allocate(bytes.size()))) {
+      block = allocated->release();
+    }
+    call.write(tag);
+    call.write(static_cast<std::uint8_t>(block ? 1 : 0));
+    if (block) {
+      std::ranges::copy(bytes, handed_bytes(*block).begin());
+      call.write(*block);  // the parent sends it and retires it
+    } else {
+      call.write(static_cast<std::uint64_t>(bytes.size()));
+      call.write_raw(bytes.data(), bytes.size());
+    }
   }
   parent_link().tell(call);
 }

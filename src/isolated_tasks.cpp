@@ -80,7 +80,7 @@ int serve_in_child(RunningTask* shown, const Bytes* initializer, std::size_t bud
       batch = message.rest();
       if (const auto results = in.read<HandoffRef>(); results.size > 0) relay_lend(results);
     }
-    const std::size_t ran = run_batch(session.communicator(), batch, session.rank(), session.host(), nullptr, shown,
+    const std::size_t ran = run_batch(batch, session.rank(), session.host(), nullptr, shown,
                                       counts ? budget : std::numeric_limits<std::size_t>::max());
     relay_lend(std::nullopt);
     if (counts) budget -= ran;
@@ -295,18 +295,23 @@ void IsolatedTasks::restart(PoolChildren& pool, TaskChild& child) {
   child.process = std::make_unique<SupervisedChild>([=] { return serve_in_child(shown, initializer, budget); },
                                                     SupervisedChild::Reach::group);
   child.replies_awaited = 0;
-  child.process->watch_sends([this, &child](int dest, int tag, std::span<const char> sent) {
-    // Whatever went from the block lent for a batch's results, the block is the send's now
-    // (child.cpp retires it once sent).
-    for (auto& batch : child.batches)
-      if (batch.results && batch.results->bytes().data() == sent.data()) {
-        batch.results->release();
-        batch.results.reset();
-      }
+  child.process->watch_sends([this, &child](int dest, std::span<const RelayedMessage> messages) {
+    // Whatever goes from the block lent for a batch's results, the block is the send's now
+    // (child.cpp retires it once sent): taken over before the results settle the batch, which
+    // would retire it too.
+    for (const auto& [tag, sent] : messages)
+      for (auto& batch : child.batches)
+        if (batch.results && batch.results->bytes().data() == sent.data()) {
+          batch.results->release();
+          batch.results.reset();
+        }
     if (dest != 0) return;
     try {
-      if (tag == static_cast<int>(Tag::results)) note_results(child, sent);
-      if (tag == static_cast<int>(Tag::requests) && header_of<RequestHeader>(sent).wants_reply) ++child.replies_awaited;
+      for (const auto& [tag, sent] : messages) {
+        if (tag == static_cast<int>(Tag::results)) note_results(child, sent);
+        if (tag == static_cast<int>(Tag::requests) && header_of<RequestHeader>(sent).wants_reply)
+          ++child.replies_awaited;
+      }
     } catch (const MalformedMessage& e) {
       end_job_on_malformed("child", rank_, e);
     }

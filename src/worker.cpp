@@ -100,12 +100,17 @@ void DetachedArguments::receive() {
 
 namespace {
 
-/// Sends the results in `out`, then the raw items that went `apart` from them, if any (only a
-/// worker rank, which has `outgoing`, sends any apart).
-void send_results(MPI_Comm comm, Writer& out, Writer& apart, OutgoingResults* outgoing) {
+/// Sends the results in `out`, then the raw items that went `apart` from them, if any: posted
+/// through `outgoing` on a worker rank, relayed by the parent from a child.
+void send_results(Writer& out, Writer& apart, OutgoingResults* outgoing) {
   if (!outgoing) {
-    send_bytes(comm, 0, Tag::results, out.bytes());
+    const RelayedMessage results{static_cast<int>(Tag::results), out.bytes()};
+    if (apart.size() > 0)
+      relay_send(0, {results, {static_cast<int>(Tag::result_data), apart.bytes()}});
+    else
+      relay_send(0, {results});
     out.bytes().clear();
+    apart.bytes().clear();
     return;
   }
   outgoing->post(Tag::results, out.bytes());
@@ -163,7 +168,7 @@ ProcessFacts ProcessFacts::facts;
 
 }  // namespace
 
-std::size_t run_batch(MPI_Comm comm, std::span<const char> batch, int rank, const std::string& host, RankMail* mail,
+std::size_t run_batch(std::span<const char> batch, int rank, const std::string& host, RankMail* mail,
                       RunningTask* shown, std::size_t budget) {
   OutgoingResults* outgoing = mail ? &mail->results : nullptr;
   Reader in(batch);
@@ -185,7 +190,7 @@ std::size_t run_batch(MPI_Comm comm, std::span<const char> batch, int rank, cons
                   out,
                   shown ? shown->item : local_item,
                   task.detached_size > 0 ? mail->arguments.take(task.detached_size) : Reader{},
-                  task.detach_result && mail ? &apart : nullptr};
+                  task.detach_result ? &apart : nullptr};
     const Invoker invoker = reinterpret_cast<Invoker>(task.invoker.resolve());
 
     // Detached arguments may have just been waited for: their wait is not the task's time.
@@ -227,7 +232,7 @@ std::size_t run_batch(MPI_Comm comm, std::span<const char> batch, int rank, cons
 
     task_start = now;
     if (in.empty() || ran == budget || now - last_flush >= result_flush_interval || now - started >= slow_task) {
-      send_results(comm, out, apart, outgoing);
+      send_results(out, apart, outgoing);
       last_flush = task_start = Clock::now();
     }
     if (outgoing && now - last_reap >= reap_interval) {
@@ -307,7 +312,7 @@ void serve(MPI_Comm comm, int rank, const std::string& host, std::chrono::micros
     const bool for_children = waiting && *waiting != Tag::tasks && *waiting != Tag::isolated_tasks &&
                               *waiting != Tag::process && *waiting != Tag::lane_end && *waiting != Tag::stop;
     const auto may_be = [&](Tag tag) { return waiting == tag || for_children; };
-    if ((may_be(Tag::tasks) && take(Tag::tasks, "tasks", [&] { run_batch(comm, batch, rank, host, &mail); })) ||
+    if ((may_be(Tag::tasks) && take(Tag::tasks, "tasks", [&] { run_batch(batch, rank, host, &mail); })) ||
         (may_be(Tag::isolated_tasks) && take_isolated()) ||
         (may_be(Tag::process) && take(Tag::process, "process", [&] { processes.start(batch); }))) {
       backoff.reset();

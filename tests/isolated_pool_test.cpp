@@ -248,6 +248,29 @@ TEST(IsolatedPool, ACrashInAMapChunkNamesTheItem) {
   }
 }
 
+TEST(IsolatedPool, BigChunksOfRawResultsArriveIntactThroughACrashAndRounds) {
+  // Chunks of 20000 ints (80 KB) are handed off through the rank's shared segment, and their
+  // results are relayed apart from the results message (straight into the map's output).
+  mpp::Pool pool(isolated());
+  std::vector<int> xs(200000);
+  for (int i = 0; i < 200000; ++i) xs[i] = (i % 4000) * 10;  // never ending in 3: no crash
+  const auto check_round = [&](int round) {
+    const auto got = pool.map(square_or_crash, xs, 20000);
+    ASSERT_EQ(got.size(), xs.size());
+    for (std::size_t i = 0; i < xs.size(); ++i) ASSERT_EQ(got[i], xs[i] * xs[i]) << "round " << round << " item " << i;
+  };
+  for (int round = 0; round < 10; ++round) check_round(round);
+  xs[123457] = 13;
+  try {
+    pool.map(square_or_crash, xs, 20000);
+    ADD_FAILURE() << "the map should have failed";
+  } catch (const mpp::RemoteError& e) {
+    EXPECT_EQ(e.item(), std::optional<std::uint64_t>(123457));
+  }
+  xs[123457] = 0;
+  for (int round = 10; round < 20; ++round) check_round(round);
+}
+
 TEST(IsolatedPool, ExitAndAbortAreReportedAsSuch) {
   mpp::Pool pool(isolated());
   try {

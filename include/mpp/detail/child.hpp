@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <span>
@@ -36,6 +37,12 @@ struct ChildEnding {
   std::uint64_t peak_rss_kib = 0;
 };
 
+/// One message a child sends through its parent.
+struct RelayedMessage {
+  int tag;
+  std::span<const char> bytes;
+};
+
 /// A forked child seen from its parent rank. The parent relays for it: messages for the child
 /// are pushed to it, and its calls are answered. Destroying a child that still runs kills it
 /// (SIGKILL) and reaps it.
@@ -55,8 +62,10 @@ class SupervisedChild {
   SupervisedChild& operator=(const SupervisedChild&) = delete;
 
   int pid() const { return pid_; }
-  /// Every message the child sends passes `watch(dest, tag, bytes)` first.
-  void watch_sends(std::function<void(int, int, std::span<const char>)> watch) { watch_sends_ = std::move(watch); }
+  /// The messages of each call in which the child sends (one or more, to one `dest`) pass
+  /// `watch(dest, messages)` together, before any is sent.
+  using SendWatch = std::function<void(int dest, std::span<const RelayedMessage> messages)>;
+  void watch_sends(SendWatch watch) { watch_sends_ = std::move(watch); }
   /// Hands the child a message as if it came from `source` with `tag` (relay_try_receive finds
   /// it); its bytes are `parts` joined.
   void push(int source, int tag, std::span<const std::span<const char>> parts);
@@ -88,7 +97,7 @@ class SupervisedChild {
   Bytes note_;
   std::optional<ChildEnding> ended_;
   std::chrono::steady_clock::time_point next_look_;
-  std::function<void(int, int, std::span<const char>)> watch_sends_;
+  SendWatch watch_sends_;
   std::function<void(int, std::span<const char>)> route_here_;
 };
 
@@ -108,10 +117,12 @@ bool relay_all(std::span<SupervisedChild* const> children, std::chrono::nanoseco
 
 // What a child does instead of calling MPI; each waits for the parent's answer.
 
-/// MPI_Send of `bytes` to `dest` on the session's communicator. A big message goes through the
-/// shared segment (detail/handoff.hpp): in the block lent by relay_lend when it fits there, else
-/// in one allocated for it (a round trip to the parent).
-void relay_send(int dest, int tag, std::span<const char> bytes);
+/// MPI_Send of each message, in order, to `dest` on the session's communicator, in one call to
+/// the parent: it sends all of them or, when the child dies first, none (results and the data
+/// they announce never part). A big message goes through the shared segment
+/// (detail/handoff.hpp): in the block lent by relay_lend when it fits there, else in one
+/// allocated for it (a round trip to the parent).
+void relay_send(int dest, std::initializer_list<RelayedMessage> messages);
 /// Lends the child a block of its parent's for the next big message it sends (none: takes the
 /// loan back); the parent retires it when it no longer needs what was sent from it.
 void relay_lend(std::optional<HandoffRef> block);

@@ -88,7 +88,7 @@ struct RankMail {
 /// through `mail` when given (a worker rank), else sent before it returns (a child, which
 /// relays them through its rank, and gets no detached arguments). Each task is shown in `shown`
 /// when given; at most `budget` tasks run; returns how many ran.
-std::size_t run_batch(MPI_Comm comm, std::span<const char> batch, int rank, const std::string& host, RankMail* mail,
+std::size_t run_batch(std::span<const char> batch, int rank, const std::string& host, RankMail* mail,
                       RunningTask* shown = nullptr, std::size_t budget = std::numeric_limits<std::size_t>::max());
 
 /// Runs a batch's tasks, keeping no result; a task's exception propagates (a pool initializer
