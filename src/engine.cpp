@@ -573,9 +573,8 @@ bool Engine::dispatch() {
           const auto* raw = reinterpret_cast<const char*>(&header);
           joined.assign(raw, raw + sizeof header);
         }
-        // A child process cannot receive detached arguments: an isolated pool's are copied in.
         std::vector<DetachedRun> detached;
-        join_batch(batch, !isolation, joined, detached);
+        join_batch(batch, isolation ? Tails::per_task : Tails::in_runs, joined, detached);
         for (auto& task : batch) joined_wires.push_back(std::move(task.wire));
         messages.push_back({static_cast<int>(rank), isolation ? Tag::isolated_tasks : Tag::tasks, std::move(joined),
                             std::move(detached)});
@@ -590,19 +589,19 @@ bool Engine::dispatch() {
   return !messages.empty();
 }
 
-void Engine::join_batch(std::vector<Task>& batch, bool detach, Bytes& joined, std::vector<DetachedRun>& detached) {
+void Engine::join_batch(std::vector<Task>& batch, Tails tails, Bytes& joined, std::vector<DetachedRun>& detached) {
   std::size_t total = joined.size();
-  for (const auto& task : batch) total += detach ? task.wire.size() : task.size();
+  for (const auto& task : batch) total += task.wire.size();
   joined.reserve(total);
   for (auto& task : batch) {
     const auto tail = task.borrowed_tail;
-    if (detach && !tail.empty()) {
+    if (!tail.empty()) {
       TaskHeader header;
       std::memcpy(&header, task.wire.data(), sizeof header);
       header.args_size -= tail.size();
       header.detached_size = static_cast<std::uint32_t>(tail.size());  // a task is at most 2 GiB (make_task)
       std::memcpy(task.wire.data(), &header, sizeof header);
-      if (!detached.empty() && detached.back().loan == task.loan &&
+      if (tails == Tails::in_runs && !detached.empty() && detached.back().loan == task.loan &&
           detached.back().bytes.data() + detached.back().bytes.size() == tail.data()) {
         detached.back().bytes = {detached.back().bytes.data(), detached.back().bytes.size() + tail.size()};
       } else {
@@ -611,7 +610,6 @@ void Engine::join_batch(std::vector<Task>& batch, bool detach, Bytes& joined, st
       }
     }
     joined.insert(joined.end(), task.wire.begin(), task.wire.end());
-    if (!detach) joined.insert(joined.end(), tail.begin(), tail.end());
   }
 }
 

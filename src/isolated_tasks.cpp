@@ -241,15 +241,74 @@ bool IsolatedTasks::take_waiting() {
   // copy into the block cost the rank more than the receive itself.
   std::optional<Handoff> block;
   if (matched->size >= sizeof(IsolationHeader) + handoff_threshold) block = Handoff::allocate(matched->size);
+  Bytes message;
   if (block) {
     receive_matched(*matched, block->bytes().data());
+  } else {
+    message.resize(matched->size);
+    receive_matched(*matched, message.data());
+  }
+  const std::span<const char> received = block ? block->bytes() : std::span<const char>(message);
+  // Received even when the batch is refused: its items are on their way, and the master's map
+  // returns only once every send of them completed.
+  if (auto apart = match_detached(received); !apart.empty()) {
+    take(attach_detached(received, apart));
+  } else if (block) {
     take(Batch(std::move(*block)));
   } else {
-    Bytes message(matched->size);
-    receive_matched(*matched, message.data());
     take(Batch(std::move(message)));
   }
   return true;
+}
+
+std::vector<Matched> IsolatedTasks::match_detached(std::span<const char> batch) {
+  // A blocking map's items come apart from their batch, one Tag::task_data message per task
+  // (Engine::join_batch). All are matched and their sizes checked before any memory is taken
+  // for them: a header's claim alone allocates nothing.
+  std::vector<Matched> apart;
+  Reader in(batch);
+  in.read<IsolationHeader>();
+  while (!in.empty()) {
+    const auto header = in.read<TaskHeader>();
+    in.take(header.args_size);
+    if (header.detached_size == 0) continue;
+    const auto& data =
+        apart.emplace_back(wait_for_announced(comm_, 0, Tag::task_data, "an isolated batch's detached arguments"));
+    if (data.size != header.detached_size)
+      throw MalformedMessage("mpp: an isolated task's detached arguments are " + std::to_string(data.size) +
+                             " bytes, its header says " + std::to_string(header.detached_size));
+  }
+  return apart;
+}
+
+IsolatedTasks::Batch IsolatedTasks::attach_detached(std::span<const char> batch, std::span<Matched> apart) {
+  // Each task's arguments are received behind its header, as if they had come inside: the
+  // child, Batch::Entry and a re-push after a crash see one layout.
+  std::size_t size = batch.size();
+  for (const auto& data : apart) size += data.size;
+  std::optional<Handoff> block;
+  if (size >= sizeof(IsolationHeader) + handoff_threshold) block = Handoff::allocate(size);
+  Bytes bytes(block ? 0 : size);
+  const std::span<char> whole = block ? block->bytes() : std::span<char>(bytes);
+  Reader in(batch);
+  in.read<IsolationHeader>();
+  std::size_t at = sizeof(IsolationHeader);
+  std::memcpy(whole.data(), batch.data(), at);
+  auto next_data = apart.begin();
+  while (!in.empty()) {
+    auto header = in.read<TaskHeader>();
+    const auto args = in.take(header.args_size).rest();
+    const std::size_t tail = header.detached_size;
+    header.args_size += tail;
+    header.detached_size = 0;
+    std::memcpy(whole.data() + at, &header, sizeof header);
+    std::memcpy(whole.data() + at + sizeof header, args.data(), args.size());
+    at += sizeof header + args.size();
+    if (tail == 0) continue;
+    receive_matched(*next_data++, whole.data() + at);
+    at += tail;
+  }
+  return block ? Batch(std::move(*block)) : Batch(std::move(bytes));
 }
 
 void IsolatedTasks::take(Batch batch) {

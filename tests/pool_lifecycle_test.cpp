@@ -130,10 +130,13 @@ TEST(PoolLifecycle, TerminateCancelsQueuedTasks) {
   EXPECT_EQ(next.apply(square, 4), 16) << "the worker is free again";
 }
 
-TEST(PoolLifecycle, ABlockingMapEndedByTerminateReturnsOnlyOnceItsInputIsNoLongerRead) {
+class BlockingMapTerminated : public testing::TestWithParam<bool> {};
+
+TEST_P(BlockingMapTerminated, ReturnsOnlyOnceItsInputIsNoLongerRead) {
   // A blocking map's items are sent from the caller's memory as they lie. A worker busy with a
   // slow chunk has its next batch queued, the items not yet taken; terminate() ends the map at
-  // once, but map() must not return before the worker took them: the caller may free them.
+  // once, but map() must not return before the worker took them: the caller may free them. An
+  // isolated pool's rank takes them even for a batch it refuses, the pool having ended.
   constexpr std::size_t items = 400'000;
   const std::size_t bytes = items * sizeof(int);
   void* memory = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -142,7 +145,8 @@ TEST(PoolLifecycle, ABlockingMapEndedByTerminateReturnsOnlyOnceItsInputIsNoLonge
   std::iota(input.begin(), input.end(), 0);
   input[items / 2] = -1;
 
-  mpp::Pool pool;
+  const mpp::PoolOptions options{.isolated = GetParam()};
+  mpp::Pool pool(options);
   std::atomic<bool> mapping{false};
   std::thread mapper([&] {
     mapping = true;
@@ -155,10 +159,12 @@ TEST(PoolLifecycle, ABlockingMapEndedByTerminateReturnsOnlyOnceItsInputIsNoLonge
   mapper.join();
   pool.join();
 
-  mpp::Pool next;
+  mpp::Pool next(options);
   const auto squares = next.map(square, std::vector<int>{1, 2, 3});
   EXPECT_EQ(squares, (std::vector<int>{1, 4, 9})) << "every worker is still in the session";
 }
+
+INSTANTIATE_TEST_SUITE_P(InRankOrIsolated, BlockingMapTerminated, testing::Bool());
 
 TEST(PoolLifecycle, DestructorTerminatesLikeLeavingAWithBlock) {
   std::optional<mpp::AsyncResult<int>> pending;

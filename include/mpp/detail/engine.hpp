@@ -275,9 +275,13 @@ class Engine {
   void post(int rank, Tag tag, Bytes bytes);
   /// MPI_Isend of a run of borrowed arguments; its loan counted it in flight already.
   void post_detached(int rank, DetachedRun run);
-  /// Appends the batch's tasks to `joined`, each followed by its borrowed tail, or, when
-  /// `detach`, the tails to `detached` (adjacent runs of one loan merged), counted in flight.
-  static void join_batch(std::vector<Task>& batch, bool detach, Bytes& joined, std::vector<DetachedRun>& detached);
+  /// How a batch's borrowed tails go apart from it: adjacent runs of one loan in one message (a
+  /// worker rank reads them as its tasks run), or one message per task (a rank receives each
+  /// behind its task's header, where the child reads it in place).
+  enum class Tails { in_runs, per_task };
+  /// Appends the batch's tasks to `joined` and their borrowed tails to `detached`, counted in
+  /// flight.
+  static void join_batch(std::vector<Task>& batch, Tails tails, Bytes& joined, std::vector<DetachedRun>& detached);
   void run_progress_thread();
   /// Pool tasks are held back for the wall time and none runs any more: the program's end.
   bool stopped_by_wall_time() const;

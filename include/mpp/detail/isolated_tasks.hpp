@@ -61,6 +61,11 @@ class IsolatedTasks {
   struct PoolChildren;
 
   void take(Batch batch);
+  /// The Tag::task_data messages of the batch's tasks with arguments apart, matched in order,
+  /// each as large as its header says (else MalformedMessage); none if no task has any.
+  std::vector<Matched> match_detached(std::span<const char> batch);
+  /// The batch with each task's arguments from `apart` received behind its header.
+  Batch attach_detached(std::span<const char> batch, std::span<Matched> apart);
   PoolChildren& pool_of(const Batch& batch);
   /// Answers a batch of a terminated pool with failures; true if so.
   bool refuse_if_ended(Batch& batch);

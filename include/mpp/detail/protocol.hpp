@@ -3,7 +3,8 @@
 //
 //   master -> worker  Tag::tasks    a batch: [TaskHeader][args bytes] repeated
 //   master -> worker  Tag::task_data right after a batch whose tasks have detached arguments:
-//                                   those bytes, in task order (one message per contiguous run)
+//                                   those bytes, in task order (one message per contiguous run;
+//                                   per task after an isolated batch)
 //   worker -> master  Tag::results  [ResultHeader][result bytes | ErrorReport] repeated
 //   worker -> master  Tag::result_data right after results some of which came apart: their raw
 //                                   items, in result order (received straight into a map's output)
@@ -155,7 +156,7 @@ struct TaskHeader {
   std::uint64_t first_index;  // the job's index of this task's first item
   std::uint64_t args_size;    // the arguments that follow in the batch
   // Further arguments sent in the batch's Tag::task_data messages, not in the batch: a blocking
-  // map's items, sent from the caller's input as they lie (in-rank pools only).
+  // map's items, sent from the caller's input as they lie.
   std::uint32_t detached_size = 0;  // (a message holds at most 2 GiB)
   // 1: the worker may send the raw items of the result apart (Tag::result_data), for the master
   // to receive them straight into the job's output (a map's, see TaskSink::landing).
