@@ -338,6 +338,9 @@ void serve(MPI_Comm comm, int rank, const std::string& host, std::chrono::micros
       } else {
         break;
       }
+      // The rank's idle time, which sets how long it naps above, starts when its children's
+      // work ends, not at the last message taken above: batches taken here count as work.
+      backoff.reset();
     }
   }
 }

@@ -15,6 +15,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -326,6 +327,23 @@ TEST(IsolatedPool, MaxTasksPerChildReplacesChildren) {
   std::vector<mpp::AsyncResult<int>> batched;  // tiny tasks travel in batches: retiring mid-batch
   for (int i = 0; i < 40; ++i) batched.push_back(pool.apply_async(square, i));
   for (int i = 0; i < 40; ++i) EXPECT_EQ(batched[i].get(), i * i);
+}
+
+TEST(IsolatedPool, RanksTakeTheNextTasksPromptlyAfterALongMap) {
+  // A rank relaying a map's batches to its child for a while is not idle for that while: when
+  // the map ends, the next tasks must not wait out the 10 ms nap of a rank idle for long (they
+  // did when its idle time counted from the map's first batch, the only one taken while idle).
+  mpp::Pool pool(mpp::PoolOptions{.isolated = true});
+  const std::vector<int> every_worker(static_cast<std::size_t>(workers()), 1);
+  std::vector<double> waits_ms;
+  for (int trial = 0; trial < 7; ++trial) {
+    pool.starmap(sleep_then_square, std::vector<std::tuple<int, int>>(5 * workers(), {1, 40}), 1);
+    const auto start = Clock::now();
+    EXPECT_EQ(pool.map(square, every_worker, 1), every_worker);
+    waits_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+  }
+  std::ranges::nth_element(waits_ms, waits_ms.begin() + 3);
+  EXPECT_LT(waits_ms[3], 4.0) << "median of 7 maps, one item per worker, right after a long map";
 }
 
 TEST(IsolatedPool, TheInitializerRunsInEveryChild) {
