@@ -136,7 +136,7 @@ TEST_P(BlockingMapTerminated, ReturnsOnlyOnceItsInputIsNoLongerRead) {
   // A blocking map's items are sent from the caller's memory as they lie. A worker busy with a
   // slow chunk has its next batch queued, the items not yet taken; terminate() ends the map at
   // once, but map() must not return before the worker took them: the caller may free them. An
-  // isolated pool's rank takes them even for a batch it refuses, the pool having ended.
+  // isolated pool's rank takes them too, into the batch it hands its child.
   constexpr std::size_t items = 400'000;
   const std::size_t bytes = items * sizeof(int);
   void* memory = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
