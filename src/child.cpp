@@ -213,23 +213,23 @@ int python_exitcode(int status) {
 /// except for a send, which the child does not wait for (an MPI failure there ends the job).
 }  // namespace
 
-/// The child's big messages on their way. The parent sends them without blocking: a receiver
+/// The child's messages on their way. The parent sends them without blocking: a receiver
 /// slow to take one would otherwise hold the parent in MPI_Send, spinning on a core its children
-/// need and relaying nothing. Each keeps its block until it completes.
+/// need and relaying nothing. Each keeps its bytes until it completes.
 class RelayedSends {
  public:
   RelayedSends() = default;
   RelayedSends(const RelayedSends&) = delete;
   RelayedSends& operator=(const RelayedSends&) = delete;
   ~RelayedSends() { finish(); }
-  /// Sends a handed-off block (retired once sent). Smaller messages go out eagerly with a
-  /// plain MPI_Send: a request each would only slow a stream of them.
+  /// Sends a handed-off block (retired once sent).
   void start(int dest, int tag, Handoff block) {
     const auto bytes = block.bytes();
-    auto& send = pending_.emplace_back(Pending{MPI_REQUEST_NULL, std::move(block)});
-    check_mpi(MPI_Isend(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, dest, tag,
-                        Session::current().communicator(), &send.request),
-              "MPI_Isend");
+    start(dest, tag, bytes, Pending{MPI_REQUEST_NULL, std::move(block), {}});
+  }
+  /// Sends a copy of `bytes`.
+  void start_copy(int dest, int tag, std::span<const char> bytes) {
+    start(dest, tag, bytes, Pending{MPI_REQUEST_NULL, std::nullopt, Bytes(bytes.begin(), bytes.end())});
   }
   /// Waits for every send to complete.
   void finish() {
@@ -249,10 +249,24 @@ class RelayedSends {
  private:
   struct Pending {
     MPI_Request request;
-    Handoff block;
+    std::optional<Handoff> block;
+    Bytes copy;
   };
+  /// `bytes` lie in `pending`'s block or copy, which the deque keeps in place.
+  void start(int dest, int tag, std::span<const char> bytes, Pending pending) {
+    auto& send = pending_.emplace_back(std::move(pending));
+    const char* data = send.block ? bytes.data() : send.copy.data();
+    check_mpi(MPI_Isend(data, static_cast<int>(bytes.size()), MPI_BYTE, dest, tag, Session::current().communicator(),
+                        &send.request),
+              "MPI_Isend");
+  }
   std::deque<Pending> pending_;
 };
+
+/// Above this a message is sent by rendezvous: MPI_Send waits for its receiver (Open MPI's
+/// shared-memory eager limit; networks' are larger). An isolated batch's results (512 tiny
+/// ones are 26 KB) held a rank in MPI_Send for milliseconds while the master was busy.
+inline constexpr std::size_t eager_bytes = std::size_t{4} << 10;
 
 namespace {
 
@@ -289,7 +303,9 @@ std::optional<Bytes> answer(const Bytes& call, Bytes& note, RelayedSends& sends,
         route_here(tag, bytes);  // MPI to itself could block on a large message: route it here
       } else if (handed[i]) {
         sends.start(dest, tag, std::move(*handed[i]));
-      } else {
+      } else if (bytes.size() > eager_bytes) {
+        sends.start_copy(dest, tag, bytes);
+      } else {  // sent at once: a request each would only slow a stream of small messages
         send_bytes(Session::current().communicator(), dest, static_cast<Tag>(tag), bytes);
       }
     }
@@ -557,7 +573,7 @@ bool in_child() { return link_to_parent >= 0; }
 
 void relay_lend(std::optional<HandoffRef> block) { lent_block = block; }
 
-void relay_send(int dest, std::initializer_list<RelayedMessage> messages) {
+void relay_send(int dest, std::span<const RelayedMessage> messages) {
   Writer call = call_of(Call::send);
   call.write(dest);
   call.write(static_cast<std::uint8_t>(messages.size()));

@@ -11,7 +11,10 @@
 namespace mpp::detail {
 
 void send_bytes(MPI_Comm comm, int dest, Tag tag, std::span<const char> bytes) {
-  if (in_child()) return relay_send(dest, {{static_cast<int>(tag), bytes}});
+  if (in_child()) {
+    const RelayedMessage message{static_cast<int>(tag), bytes};
+    return relay_send(dest, {&message, 1});
+  }
   check_mpi(MPI_Send(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, dest, static_cast<int>(tag), comm),
             "MPI_Send");
 }

@@ -104,11 +104,9 @@ namespace {
 /// through `outgoing` on a worker rank, relayed by the parent from a child.
 void send_results(Writer& out, Writer& apart, OutgoingResults* outgoing) {
   if (!outgoing) {
-    const RelayedMessage results{static_cast<int>(Tag::results), out.bytes()};
-    if (apart.size() > 0)
-      relay_send(0, {results, {static_cast<int>(Tag::result_data), apart.bytes()}});
-    else
-      relay_send(0, {results});
+    const RelayedMessage messages[] = {{static_cast<int>(Tag::results), out.bytes()},
+                                       {static_cast<int>(Tag::result_data), apart.bytes()}};
+    relay_send(0, std::span(messages).first(apart.size() > 0 ? 2 : 1));
     out.bytes().clear();
     apart.bytes().clear();
     return;

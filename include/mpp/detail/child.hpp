@@ -12,7 +12,6 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <span>
@@ -122,7 +121,7 @@ bool relay_all(std::span<SupervisedChild* const> children, std::chrono::nanoseco
 /// they announce never part). A big message goes through the shared segment
 /// (detail/handoff.hpp): in the block lent by relay_lend when it fits there, else in one
 /// allocated for it (a round trip to the parent).
-void relay_send(int dest, std::initializer_list<RelayedMessage> messages);
+void relay_send(int dest, std::span<const RelayedMessage> messages);
 /// Lends the child a block of its parent's for the next big message it sends (none: takes the
 /// loan back); the parent retires it when it no longer needs what was sent from it.
 void relay_lend(std::optional<HandoffRef> block);
