@@ -21,6 +21,17 @@ void produce(mpp::Queue<Tagged> q, int producer, int count) {
   for (int i = 0; i < count; ++i) q.put({producer, i});
 }
 
+/// The i-th item of a stream whose sizes cross every way a child's message is relayed: small
+/// ones sent at once, medium ones (above MPI's eager limit) from a copy, big ones handed off.
+std::string sized_item(int i) {
+  constexpr std::size_t sizes[] = {100, 10'000, 200'000, 5'000, 3'000, 70'000, 40'000};
+  return std::string(sizes[i % std::size(sizes)], static_cast<char>('a' + i % 26));
+}
+
+void put_sized_items(mpp::Queue<std::string> q, int count) {
+  for (int i = 0; i < count; ++i) q.put(sized_item(i));
+}
+
 /// Takes numbers until the sentinel -1 and reports their sum.
 void consume_until_sentinel(mpp::Queue<int> in, mpp::Queue<long> sums) {
   long sum = 0;
@@ -159,6 +170,21 @@ TEST(Queue, ManyProducerProcessesLoseNothingAndKeepEachOnesOrder) {
   }
   EXPECT_TRUE(q.empty());
   EXPECT_EQ(next.size(), static_cast<std::size_t>(producers));
+}
+
+TEST(Queue, ItemsOfEverySizePutByAProcessArriveWholeAndInOrder) {
+  mpp::Queue<std::string> q;
+  constexpr int count = 70;
+  mpp::Process producer(put_sized_items, q, count);
+  producer.start();
+  for (int i = 0; i < count; ++i) {
+    const std::string item = q.get(30s), expected = sized_item(i);
+    ASSERT_EQ(item.size(), expected.size()) << "item " << i << " came out of order";
+    ASSERT_TRUE(item == expected) << "item " << i << " came changed";
+  }
+  producer.join();
+  EXPECT_EQ(producer.exitcode(), 0);
+  EXPECT_TRUE(q.empty());
 }
 
 TEST(Queue, MasterFeedsConsumerProcessesThroughABoundedQueue) {
