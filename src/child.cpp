@@ -223,13 +223,10 @@ class RelayedSends {
   RelayedSends& operator=(const RelayedSends&) = delete;
   ~RelayedSends() { finish(); }
   /// Sends a handed-off block (retired once sent).
-  void start(int dest, int tag, Handoff block) {
-    const auto bytes = block.bytes();
-    start(dest, tag, bytes, Pending{MPI_REQUEST_NULL, std::move(block), {}});
-  }
+  void start(int dest, int tag, Handoff block) { start(dest, tag, Pending{MPI_REQUEST_NULL, std::move(block), {}}); }
   /// Sends a copy of `bytes`.
   void start_copy(int dest, int tag, std::span<const char> bytes) {
-    start(dest, tag, bytes, Pending{MPI_REQUEST_NULL, std::nullopt, Bytes(bytes.begin(), bytes.end())});
+    start(dest, tag, Pending{MPI_REQUEST_NULL, std::nullopt, Bytes(bytes.begin(), bytes.end())});
   }
   /// Waits for every send to complete.
   void finish() {
@@ -252,12 +249,12 @@ class RelayedSends {
     std::optional<Handoff> block;
     Bytes copy;
   };
-  /// `bytes` lie in `pending`'s block or copy, which the deque keeps in place.
-  void start(int dest, int tag, std::span<const char> bytes, Pending pending) {
+  /// Sends what `pending` holds, from where the deque keeps it.
+  void start(int dest, int tag, Pending pending) {
     auto& send = pending_.emplace_back(std::move(pending));
-    const char* data = send.block ? bytes.data() : send.copy.data();
-    check_mpi(MPI_Isend(data, static_cast<int>(bytes.size()), MPI_BYTE, dest, tag, Session::current().communicator(),
-                        &send.request),
+    const std::span<const char> bytes = send.block ? send.block->bytes() : std::span<const char>(send.copy);
+    check_mpi(MPI_Isend(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, dest, tag,
+                        Session::current().communicator(), &send.request),
               "MPI_Isend");
   }
   std::deque<Pending> pending_;
