@@ -316,12 +316,13 @@ bool Engine::receive_results() {
   // One message per call: a look that finds nothing costs a yield (see waiting_message).
   const auto received = try_receive_over(comm_, MPI_ANY_SOURCE, static_cast<int>(Tag::results), results_buffer_);
   if (!received) return false;
+  bool news = true;
   try {
-    deliver_message(received->status.MPI_SOURCE, std::span<const char>(results_buffer_.data(), received->size));
+    news = deliver_message(received->status.MPI_SOURCE, std::span<const char>(results_buffer_.data(), received->size));
   } catch (const MalformedMessage& e) {
     end_job_on_malformed("results", received->status.MPI_SOURCE, e);
   }
-  notify_waiters();
+  if (news) notify_waiters();
   return true;
 }
 
@@ -331,7 +332,7 @@ struct Engine::Arrival {
   InFlight entry;
 };
 
-void Engine::deliver_message(int source, std::span<const char> message) {
+bool Engine::deliver_message(int source, std::span<const char> message) {
   // Entries are taken under one lock and tasks finished under another: a lock per result
   // slowed tiny tasks, contending with the dispatch that holds it for a whole batch.
   std::vector<Arrival> arrivals;
@@ -350,11 +351,15 @@ void Engine::deliver_message(int source, std::span<const char> message) {
   // A map's results with items apart: their sinks say where the items land before any is delivered.
   const auto apart_items = apart > 0 ? receive_apart(source, arrivals, apart) : std::span<const char>{};
   std::size_t apart_at = 0;
+  bool news = false;
   for (auto& arrival : arrivals) {
     deliver_result(source, arrival, apart_items.subspan(apart_at, arrival.header.detached_size));
     apart_at += arrival.header.detached_size;
+    // A terminated pool's discarded results are news too: its join() waits for them.
+    news = news || arrival.entry.discard || arrival.entry.sink->news_for_waiters();
   }
   finish_tasks(source, arrivals);
+  return news;
 }
 
 Engine::InFlight Engine::take_in_flight(const ResultHeader& header) {

@@ -67,6 +67,11 @@ class TaskSink {
   /// The job is stopped by the wall time: keep what it has (flush its journal) and say how far
   /// it got, for the last words of the program; empty: nothing to say.
   virtual std::string wall_time_report() { return {}; }
+  /// Whether a thread waiting on the engine may be waiting for what this sink just took in:
+  /// sleeping waiters are woken after a results message only then. A map's chunks are not news
+  /// until the last (its result is the whole list); woken for each of a 1M-int map's 128, the
+  /// caller's thread took a core from the workers 128 times.
+  virtual bool news_for_waiters() const { return true; }
 };
 
 struct Lane;
@@ -250,7 +255,8 @@ class Engine {
   bool reap_sends();
   bool receive_results();
   bool dispatch();
-  void deliver_message(int source, std::span<const char> message);
+  /// Whether it was news for waiters (TaskSink::news_for_waiters).
+  bool deliver_message(int source, std::span<const char> message);
   /// Takes the in-flight entry of the task `header` answers (MalformedMessage if none runs);
   /// needs the state mutex.
   InFlight take_in_flight(const ResultHeader& header);

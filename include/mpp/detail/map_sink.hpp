@@ -68,6 +68,7 @@ class MapSink final : public TaskSink {
     if (run_) noting_errors([&] { run_->ran(first, run); });
   }
   std::string wall_time_report() override { return map_wall_time_report(items_done_, items_, run_.get()); }
+  bool news_for_waiters() const override { return chunks_left_ == 0; }
   void cancel(std::uint64_t) override {
     if (!error_) error_ = terminated_error();
     chunk_done();
