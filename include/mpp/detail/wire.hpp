@@ -13,12 +13,13 @@
 #include <utility>
 #include <vector>
 
-#include "mpp/detail/bytes.hpp"
 #include "mpp/detail/checked_archive.hpp"
 #include "mpp/detail/malformed_message.hpp"
 #include "mpp/serialization.hpp"
 
 namespace mpp::detail {
+
+using Bytes = std::vector<char>;
 
 template <class T>
 struct is_std_vector : std::false_type {};
