@@ -25,8 +25,8 @@ constexpr std::chrono::microseconds long_nap(1000);             // naps this lon
 
 }  // namespace
 
-Engine::Engine(MPI_Comm comm, std::chrono::microseconds max_nap, bool keep_statistics)
-    : comm_(comm), max_nap_(max_nap), objects_(comm, [this] { notify_waiters(); }) {
+Engine::Engine(MPI_Comm comm, std::chrono::microseconds max_nap, std::vector<Doorbell> doorbells, bool keep_statistics)
+    : comm_(comm), max_nap_(max_nap), doorbells_(std::move(doorbells)), objects_(comm, [this] { notify_waiters(); }) {
   int size = 0;
   check_mpi(MPI_Comm_size(comm_, &size), "MPI_Comm_size");
   workers_ = std::vector<WorkerSlot>(static_cast<std::size_t>(size));  // built in place: a slot cannot be copied
@@ -242,6 +242,7 @@ void Engine::post(int rank, Tag tag, Bytes bytes) {
   check_mpi(MPI_Isend(send.buffer.data(), static_cast<int>(send.buffer.size()), MPI_BYTE, rank, static_cast<int>(tag),
                       comm_, &send.request),
             "MPI_Isend");
+  doorbells_[static_cast<std::size_t>(rank)].ring();
 }
 
 void Engine::post_detached(int rank, DetachedRun run) {
@@ -274,8 +275,10 @@ void Engine::shutdown() {
   std::lock_guard progress(progress_mutex_);
   while (reap_sends() || !sends_.empty()) {
   }
-  for (std::size_t rank = 1; rank < workers_.size(); ++rank)
+  for (std::size_t rank = 1; rank < workers_.size(); ++rank) {
     check_mpi(MPI_Send(nullptr, 0, MPI_BYTE, static_cast<int>(rank), static_cast<int>(Tag::stop), comm_), "MPI_Send");
+    doorbells_[rank].ring();
+  }
 }
 
 bool Engine::try_progress() {

@@ -154,7 +154,7 @@ Session::Session(int& argc, char**& argv) {
   start(world);
   if (!is_master()) {
     detail::ignore_wind_down_signal();
-    detail::serve(comm_, rank_, host_, idle_poll_interval());
+    serve();
     end();
     std::exit(0);
   }
@@ -164,7 +164,7 @@ Session::Session(MPI_Comm comm) {
   std::set_terminate(abort_job);
   start(comm);
   if (!is_master()) {
-    detail::serve(comm_, rank_, host_, idle_poll_interval());
+    serve();
     end();
   }
 }
@@ -214,10 +214,23 @@ void Session::start(MPI_Comm comm) {
   shared_ = std::make_unique<detail::SharedSpace>(comm_, settings.segment_bytes(is_master()), settings.force_rma);
   current_space = shared_.get();
   running_id = ++sessions_started;
+  // Each worker's doorbell (detail/doorbell.hpp); the master rings those on its node.
+  if (!is_master()) doorbell_offset_ = shared_->allocate(sizeof(std::int64_t)).offset;
+  std::vector<std::uint64_t> doorbell_offsets(is_master() ? static_cast<std::size_t>(size_) : 0);
+  detail::check_mpi(MPI_Gather(&doorbell_offset_, 1, MPI_UINT64_T, doorbell_offsets.data(), 1, MPI_UINT64_T, 0, comm_),
+                    "MPI_Gather");
   if (is_master()) {
-    engine_ = std::make_unique<detail::Engine>(comm_, idle_poll_interval(), settings.verbose);
+    std::vector<detail::Doorbell> doorbells(static_cast<std::size_t>(size_));
+    for (int r = 1; r < size_; ++r)
+      doorbells[static_cast<std::size_t>(r)] =
+          detail::Doorbell::at(*shared_, {r, doorbell_offsets[static_cast<std::size_t>(r)]});
+    engine_ = std::make_unique<detail::Engine>(comm_, idle_poll_interval(), std::move(doorbells), settings.verbose);
     engine_->objects().on_start_process(detail::start_process_for_another);
   }
+}
+
+void Session::serve() {
+  detail::serve(comm_, rank_, host_, idle_poll_interval(), detail::Doorbell::at(*shared_, {rank_, doorbell_offset_}));
 }
 
 std::chrono::microseconds Session::idle_poll_interval() const {

@@ -277,7 +277,7 @@ ErrorReport describe_current_exception() {
   return report;
 }
 
-void serve(MPI_Comm comm, int rank, const std::string& host, std::chrono::microseconds max_nap) {
+void serve(MPI_Comm comm, int rank, const std::string& host, std::chrono::microseconds max_nap, Doorbell doorbell) {
   Backoff backoff(std::chrono::microseconds(200), std::chrono::microseconds(20), max_nap);
   Bytes batch;
   RankMail mail(comm);
@@ -320,7 +320,9 @@ void serve(MPI_Comm comm, int rank, const std::string& host, std::chrono::micros
       mail.results.finish();
       return;
     } else if (processes.empty() && isolated.idle()) {
-      backoff.pause();
+      backoff.pause([&](std::chrono::microseconds nap) {
+        doorbell.nap(nap, [&] { return waiting_message(comm, 0).has_value(); });
+      });
     }
     // Relaying for children is the hot path: look for the rank's own messages (five probes)
     // only every so often meanwhile. The master never gives a rank processes and pool tasks at

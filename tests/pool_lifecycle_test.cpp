@@ -206,3 +206,30 @@ TEST(PoolLifecycle, PoolsAreUsableFromAnotherThread) {
   t.join();
   EXPECT_EQ(result, 144);
 }
+
+// An idle worker naps ever longer between looks for work, up to the idle poll interval (10 ms).
+// The master rings the doorbell of each worker on its node when it sends it work
+// (detail/doorbell.hpp), so a map after the caller computed for a while starts at once rather
+// than when each worker next looks. Compared with the same map right after (workers awake), so a
+// loaded machine slows both alike; without the doorbell the difference is half a nap or more.
+TEST(PoolLifecycle, WorkersIdleForAWhileTakeWorkAtOnce) {
+  mpp::Pool pool;
+  const std::vector<int> one_each(static_cast<std::size_t>(pool.size()), 3);
+  const auto map_ms = [&] {
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(pool.map(square, one_each, 1), std::vector<int>(one_each.size(), 9));
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  };
+  std::vector<double> after_idle, awake;
+  for (int trial = 0; trial < 15; ++trial) {
+    std::this_thread::sleep_for(250ms);  // the workers' naps have grown to the 10 ms cap
+    after_idle.push_back(map_ms());
+    awake.push_back(map_ms());
+  }
+  const auto median = [](std::vector<double> ms) {
+    std::ranges::nth_element(ms, ms.begin() + ms.size() / 2);
+    return ms[ms.size() / 2];
+  };
+  EXPECT_LT(median(after_idle), median(awake) + 3.0)
+      << "median ms of a map to idle workers; to awake ones: " << median(awake);
+}

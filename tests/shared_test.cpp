@@ -2,6 +2,7 @@
 // (this binary also runs with MPP_FORCE_RMA=1), bounds checks and the memory rule.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <mpp/mpp.hpp>
 #include <mutex>
@@ -103,6 +104,40 @@ void run_on_every_worker(mpp::Pool& pool, F f, V value, int times) {
 }
 
 }  // namespace
+
+// The word an idle worker naps on (detail/doorbell.hpp): a ring ends the nap at once, and a
+// message that came just before the nap is not slept through.
+TEST(Doorbell, ARingEndsTheNapAtOnce) {
+  auto& space = mpp::detail::shared_space();
+  const auto word = space.allocate(sizeof(std::int64_t));
+  auto owner = mpp::detail::Doorbell::at(space, word);
+  auto master = mpp::detail::Doorbell::at(space, word);
+  std::atomic<bool> woken{false};
+  const auto start = std::chrono::steady_clock::now();
+  std::thread napper([&] {
+    owner.nap(std::chrono::seconds(30), [] { return false; });
+    woken = true;
+  });
+  while (!woken) {  // rung until it naps and wakes: a ring before the nap began finds no napper
+    master.ring();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  napper.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(15));
+  space.retire(word, sizeof(std::int64_t));
+}
+
+TEST(Doorbell, AMessageThatCameBeforeTheNapIsNotSleptThrough) {
+  auto& space = mpp::detail::shared_space();
+  const auto word = space.allocate(sizeof(std::int64_t));
+  auto owner = mpp::detail::Doorbell::at(space, word);
+  int looks = 0;
+  const auto start = std::chrono::steady_clock::now();
+  owner.nap(std::chrono::seconds(30), [&] { return ++looks > 0; });
+  EXPECT_EQ(looks, 1);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(15));
+  space.retire(word, sizeof(std::int64_t));
+}
 
 TEST(Value, GetSetFetchAddCompareExchangeLocally) {
   mpp::Value<int> i(5);

@@ -15,6 +15,7 @@
 #include <mpi.h>
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -67,6 +68,7 @@ class Session {
 
   void start(MPI_Comm comm);
   void describe_layout(bool verbose);
+  void serve();  // a worker's life: tasks from the master until it stops the session
   std::chrono::microseconds idle_poll_interval() const;
   void end();
 
@@ -82,6 +84,7 @@ class Session {
   int master_pid_ = 0;
   std::string master_host_;
   std::unique_ptr<detail::SharedSpace> shared_;  // Value, Array, Lock, ... live here
+  std::uint64_t doorbell_offset_ = 0;            // on a worker: where its doorbell lies in its segment
   std::unique_ptr<detail::Engine> engine_;
 };
 

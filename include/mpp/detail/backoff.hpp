@@ -35,15 +35,19 @@ class Backoff {
     return std::clamp(idle / idle_fraction, min_sleep_, max_sleep_);
   }
 
-  /// Pauses as next_pause() says; while spinning, yields the core now and then (see
-  /// polls_per_yield) so an oversubscribed core moves on.
-  void pause() {
+  /// Pauses as next_pause() says, sleeping with `nap(pause)`; while spinning, yields the core
+  /// now and then (see polls_per_yield) so an oversubscribed core moves on.
+  template <class Nap>
+  void pause(Nap&& nap) {
     const auto p = next_pause();
     if (p.count() > 0) {
-      std::this_thread::sleep_for(p);
+      nap(p);
     } else if (++spins_ % polls_per_yield == 0) {
       std::this_thread::yield();
     }
+  }
+  void pause() {
+    pause([](Micros p) { std::this_thread::sleep_for(p); });
   }
 
  private:

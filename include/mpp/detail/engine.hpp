@@ -28,6 +28,7 @@
 
 #include "mpp/detail/backoff.hpp"
 #include "mpp/detail/deadline.hpp"
+#include "mpp/detail/doorbell.hpp"
 #include "mpp/detail/object_server.hpp"
 #include "mpp/detail/protocol.hpp"
 #include "mpp/detail/spare_wires.hpp"
@@ -161,7 +162,8 @@ class Engine {
   /// Master side of `comm` (rank 0); ranks 1..size-1 are workers running serve(). The
   /// progress thread never naps longer than `max_nap`. With `keep_statistics`, statistics()
   /// tallies the pool tasks (MPP_VERBOSE's summary).
-  Engine(MPI_Comm comm, std::chrono::microseconds max_nap, bool keep_statistics = false);
+  Engine(MPI_Comm comm, std::chrono::microseconds max_nap, std::vector<Doorbell> doorbells,
+         bool keep_statistics = false);
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -344,6 +346,7 @@ class Engine {
   bool kicked_ = false;  // work was submitted during a long nap
   bool stopping_ = false;
   std::chrono::microseconds max_nap_;
+  std::vector<Doorbell> doorbells_;  // by rank: rung after each message sent (detail/doorbell.hpp)
   ObjectServer objects_;
   std::unique_ptr<TaskStatistics> statistics_;
   std::thread progress_thread_;

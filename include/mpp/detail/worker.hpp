@@ -11,12 +11,14 @@
 #include <string>
 #include <vector>
 
+#include "mpp/detail/doorbell.hpp"
 #include "mpp/detail/protocol.hpp"
 
 namespace mpp::detail {
 
 /// Runs task batches from rank 0 until it sends Tag::stop; idle, it polls at least every `max_nap`.
-void serve(MPI_Comm comm, int rank, const std::string& host, std::chrono::microseconds max_nap);
+/// It naps on `doorbell`, which the master rings when it sends work.
+void serve(MPI_Comm comm, int rank, const std::string& host, std::chrono::microseconds max_nap, Doorbell doorbell);
 
 /// Where a task child shows its parent rank what it runs: a page both share across the fork.
 struct RunningTask {
