@@ -66,6 +66,11 @@ double cpu_seconds() {
   return usage.ru_utime.tv_sec + usage.ru_stime.tv_sec + 1e-6 * (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
 }
 
+double median(std::vector<double> values) {
+  std::ranges::nth_element(values, values.begin() + values.size() / 2);
+  return values[values.size() / 2];
+}
+
 /// The three workloads both kinds of pool run.
 struct Speeds {
   double map_items_per_s;
@@ -99,17 +104,16 @@ std::pair<Speeds, Speeds> measure_in_turns(mpp::Pool& first, mpp::Pool& second, 
     a.push_back(measure(first, xs, submitted, round_trips, 1));
     b.push_back(measure(second, xs, submitted, round_trips, 1));
   }
-  const auto median = [](std::vector<Speeds> rounds) {
+  const auto medians = [](const std::vector<Speeds>& rounds) {
     const auto middle = [&rounds](double Speeds::*field) {
       std::vector<double> values;
       for (const auto& speeds : rounds) values.push_back(speeds.*field);
-      std::ranges::nth_element(values, values.begin() + values.size() / 2);
-      return values[values.size() / 2];
+      return median(std::move(values));
     };
     return Speeds{middle(&Speeds::map_items_per_s), middle(&Speeds::apply_async_per_s),
                   middle(&Speeds::apply_latency_us)};
   };
-  return {median(a), median(b)};
+  return {medians(a), medians(b)};
 }
 
 /// A row of a table that compares two figures by their ratio (higher is better; a target of 0
@@ -168,8 +172,7 @@ bool run_on_master(const jobs::BenchmarkOptions& options, const jobs::MpiBaselin
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     after_idle.push_back(static_cast<double>(xs.size()) / seconds_of([&] { pool.map(square, xs); }));
   }
-  std::ranges::nth_element(after_idle, after_idle.begin() + 2);
-  const double idle_map_items_per_s = after_idle[2];
+  const double idle_map_items_per_s = median(after_idle);
 
   std::vector<int> uneven_items(quick ? 400 : 2000);
   std::iota(uneven_items.begin(), uneven_items.end(), 0);

@@ -18,8 +18,11 @@
 #include <tuple>
 #include <vector>
 
+#include "test_functions.hpp"
+
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
+using mpp_test::median;
 
 namespace {
 
@@ -347,10 +350,6 @@ TEST(IsolatedPool, RanksTakeTheNextTasksPromptlyAfterALongMap) {
     after_long_map.push_back(map_ms());
     again.push_back(map_ms());
   }
-  const auto median = [](std::vector<double> values) {
-    std::ranges::nth_element(values, values.begin() + values.size() / 2);
-    return values[values.size() / 2];
-  };
   EXPECT_LT(median(after_long_map), median(again) + 4.0)
       << "median of 7 maps of one item per worker, right after a long map and once more at once (ms)";
 }

@@ -14,6 +14,7 @@
 #include "test_functions.hpp"
 
 using namespace std::chrono_literals;
+using mpp_test::median;
 using mpp_test::rank_of;
 using mpp_test::sleep_ms_then_return;
 using mpp_test::square;
@@ -226,10 +227,6 @@ TEST(PoolLifecycle, WorkersIdleForAWhileTakeWorkAtOnce) {
     after_idle.push_back(map_ms());
     awake.push_back(map_ms());
   }
-  const auto median = [](std::vector<double> ms) {
-    std::ranges::nth_element(ms, ms.begin() + ms.size() / 2);
-    return ms[ms.size() / 2];
-  };
   EXPECT_LT(median(after_idle), median(awake) + 3.0)
       << "median ms of a map to idle workers; to awake ones: " << median(awake);
 }

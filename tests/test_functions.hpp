@@ -2,6 +2,7 @@
 // Task functions shared by the tests (they run on worker ranks).
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <iterator>
 #include <mpp/mpp.hpp>
@@ -18,6 +19,12 @@ inline std::vector<int> iota_vector(int n) {
   std::vector<int> v(static_cast<std::size_t>(n));
   std::iota(v.begin(), v.end(), 0);
   return v;
+}
+
+/// The median of timings (the upper middle one of an even count).
+inline double median(std::vector<double> values) {
+  std::ranges::nth_element(values, values.begin() + values.size() / 2);
+  return values[values.size() / 2];
 }
 
 inline int square(int x) { return x * x; }
