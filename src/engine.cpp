@@ -695,6 +695,8 @@ void Engine::run_progress_thread() {
   Backoff backoff(std::chrono::microseconds(50), std::chrono::microseconds(20), max_nap_);
   std::unique_lock lock(idle_mutex_);
   while (!stopping_) {
+    // A spinner left Processes running without kicking: their calls are ours to answer now.
+    if (take_over_soon_.exchange(false)) backoff.reset();
     const auto pause = backoff.next_pause();
     if (pause.count() > 0) {
       // Announce the nap, then look for news: a submit either sees the nap and kicks, or we see it.

@@ -85,6 +85,15 @@ void hold_forever(mpp::Connection<int> end) {
   std::this_thread::sleep_for(1h);
 }
 
+/// Echoes `round_trips` messages, then takes `count` items from `items` (each get answered by
+/// the master) and marks `done`.
+void echo_then_take(mpp::Connection<int> conn, int round_trips, mpp::Queue<int> items, int count,
+                    mpp::Value<int> done) {
+  for (int i = 0; i < round_trips; ++i) conn.send(conn.recv());
+  for (int i = 0; i < count; ++i) items.get();
+  done.set(1);
+}
+
 int workers() { return mpp::Session::current().workers(); }
 
 }  // namespace
@@ -118,6 +127,29 @@ TEST(Pipe, TwoChildrenTalkDirectly) {
   EXPECT_EQ(p1.exitcode(), 0);
   EXPECT_EQ(p2.exitcode(), 0);
   EXPECT_NE(p1.rank(), p2.rank());
+}
+
+// The master's thread, done with a loop of round trips (in which the progress thread stood
+// aside), leaves the child's further calls to the progress thread without waking it, to spare
+// the core the child runs on: they must still be answered while the master's thread sleeps.
+TEST(Pipe, AChildIsAnsweredWhileTheMasterNoLongerWaits) {
+  auto [parent, child] = mpp::Pipe<int>();
+  mpp::Queue<int> items;
+  mpp::Value<int> done(0);
+  constexpr int round_trips = 300;
+  constexpr int count = 50;
+  for (int i = 0; i < count; ++i) items.put(i);
+  mpp::Process p(echo_then_take, child, round_trips, items, count, done);
+  p.start();
+  for (int i = 0; i < round_trips; ++i) {
+    parent.send(i);
+    ASSERT_EQ(parent.recv(), i);
+  }
+  const auto give_up = std::chrono::steady_clock::now() + 20s;
+  while (done.get() == 0 && std::chrono::steady_clock::now() < give_up) std::this_thread::sleep_for(1ms);
+  EXPECT_EQ(done.get(), 1) << "the child's queue calls were not answered while the master slept";
+  p.join();
+  EXPECT_EQ(p.exitcode(), 0);
 }
 
 TEST(Pipe, RecvThrowsEOFErrorAfterTheLastMessageOfAFinishedChild) {

@@ -337,7 +337,8 @@ class Engine {
   std::mutex wait_mutex_;
   std::condition_variable wait_cv_;
   std::atomic<int> waiters_{0};
-  std::atomic<int> spinning_waiters_{0};  // user threads driving progress themselves
+  std::atomic<int> spinning_waiters_{0};     // user threads driving progress themselves
+  std::atomic<bool> take_over_soon_{false};  // the last spinner left Processes running, unkicked
 
   std::mutex idle_mutex_;
   std::condition_variable idle_cv_;
@@ -361,13 +362,21 @@ bool Engine::wait_until(Done&& done, std::optional<Clock::time_point> deadline) 
   const auto spin_end = Clock::now() + spin;
   {
     // The progress thread stands aside while we spin, and takes over when we leave: kicked
-    // if we go to sleep or leave tasks in flight (a round trip loop leaves none: no wake-up).
+    // if we go to sleep or leave pool tasks in flight (a round trip loop leaves none: no
+    // wake-up). Running Processes alone do not kick it: a loop of pipe or queue calls with one
+    // would wake it at every call, and that wake-up took the core the child was about to run
+    // on; it takes over within its nap (long_nap), looking tightly from then on.
     bool finished = false;
     struct StandAside {
       Engine& engine;
       const bool& finished;
       ~StandAside() {
-        if (--engine.spinning_waiters_ == 0 && (!finished || engine.outstanding_ > 0)) engine.kick_progress_thread();
+        if (--engine.spinning_waiters_ != 0) return;
+        if (!finished || engine.pool_tasks_ > 0) {
+          engine.kick_progress_thread();
+        } else if (engine.outstanding_ > 0) {
+          engine.take_over_soon_ = true;
+        }
       }
     } stand_aside{*this, finished};
     ++spinning_waiters_;
