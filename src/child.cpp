@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "mpp/detail/backoff.hpp"
+#include "mpp/detail/frames.hpp"
 #include "mpp/detail/handoff.hpp"
 #include "mpp/detail/protocol.hpp"
 #include "mpp/detail/requests.hpp"
@@ -49,43 +50,6 @@ enum class Call : std::uint8_t { send, remote_access, allocate, retire, note, en
 /// the child still runs.
 constexpr auto supervision_interval = std::chrono::milliseconds(2);
 
-// Frames on the socket pair: [u64 size][bytes]. MSG_NOSIGNAL: a peer gone is an error to
-// handle, not a SIGPIPE that ends the process.
-bool write_all(int fd, const char* data, std::size_t size) {
-  while (size > 0) {
-    const ssize_t sent = ::send(fd, data, size, MSG_NOSIGNAL);
-    if (sent < 0 && errno == EINTR) continue;
-    if (sent <= 0) return false;
-    data += sent;
-    size -= static_cast<std::size_t>(sent);
-  }
-  return true;
-}
-
-bool read_all(int fd, char* data, std::size_t size) {
-  while (size > 0) {
-    const ssize_t got = ::recv(fd, data, size, 0);
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) return false;
-    data += got;
-    size -= static_cast<std::size_t>(got);
-  }
-  return true;
-}
-
-bool write_frame(int fd, std::span<const char> bytes) {
-  const std::uint64_t size = bytes.size();
-  return write_all(fd, reinterpret_cast<const char*>(&size), sizeof size) && write_all(fd, bytes.data(), bytes.size());
-}
-
-bool read_frame(int fd, Bytes& into) {
-  std::uint64_t size = 0;
-  if (!read_all(fd, reinterpret_cast<char*>(&size), sizeof size)) return false;
-  if (size > std::numeric_limits<std::uint32_t>::max()) return false;  // not a frame of ours
-  into.resize(size);
-  return read_all(fd, into.data(), size);
-}
-
 // ---- the child's side ----
 
 /// What the parent writes to the child: the answer to its call, or a message that reached the
@@ -100,7 +64,8 @@ class LinkToParent {
     std::lock_guard lock(mutex_);
     if (!write_frame(link_to_parent, call.bytes())) leave_without_parent();
     for (;;) {
-      Bytes frame = next_frame(true);
+      Bytes frame;
+      next_frame(frame, true);
       Reader in(frame);
       if (in.read<Frame>() == Frame::message) {
         file(in);
@@ -112,6 +77,12 @@ class LinkToParent {
     }
   }
 
+  /// Whether a pushed frame was read from the socket and waits in the buffer.
+  bool has_frame() {
+    std::lock_guard lock(mutex_);
+    return reader_.has_frame();
+  }
+
   /// Sends one call that has no answer.
   void tell(Writer& call) {
     std::lock_guard lock(mutex_);
@@ -121,9 +92,7 @@ class LinkToParent {
   /// A message from `source` (or any) with `tag` among those pushed so far, without waiting.
   std::optional<int> take(int source, int tag, Bytes& into) {
     std::lock_guard lock(mutex_);
-    while (true) {
-      Bytes frame = next_frame(false);
-      if (frame.empty()) break;
+    for (Bytes frame; next_frame(frame, false);) {
       Reader in(frame);
       if (in.read<Frame>() != Frame::message) throw MalformedMessage("mpp: an answer from the parent nobody asked for");
       file(in);
@@ -149,15 +118,11 @@ class LinkToParent {
     // Without its parent the child has nothing left to do (PR_SET_PDEATHSIG is on its way).
     std::_Exit(1);
   }
-  /// The next whole frame; empty when `wait` is false and none has started to arrive.
-  Bytes next_frame(bool wait) {
-    if (!wait) {
-      pollfd ready{link_to_parent, POLLIN, 0};
-      if (::poll(&ready, 1, 0) <= 0) return {};
-    }
-    Bytes frame;
-    if (!read_frame(link_to_parent, frame) || frame.empty()) leave_without_parent();
-    return frame;
+  /// The next whole frame into `frame`; false when `wait` is false and none has arrived whole.
+  bool next_frame(Bytes& frame, bool wait) {
+    const auto got = reader_.next(link_to_parent, frame, wait);
+    if (got == FrameReader::Got::closed || (got == FrameReader::Got::frame && frame.empty())) leave_without_parent();
+    return got == FrameReader::Got::frame;
   }
   void file(Reader& in) {
     const int source = in.read<int>();
@@ -168,6 +133,7 @@ class LinkToParent {
 
   std::mutex mutex_;
   std::deque<Pushed> mailbox_;
+  FrameReader reader_;
 };
 
 LinkToParent& parent_link() {
@@ -478,8 +444,10 @@ bool SupervisedChild::answer_waiting_calls() {
   // Every call waiting, not one per wake-up: a child putting items streams them.
   bool did = false;
   Bytes call;
-  for (pollfd waiting{link_, POLLIN, 0}; link_open_ && ::poll(&waiting, 1, 0) > 0; waiting.revents = 0) {
-    if (!read_frame(link_, call)) {
+  while (link_open_) {
+    const auto got = reader_.next(link_, call, false);
+    if (got == FrameReader::Got::nothing) break;
+    if (got == FrameReader::Got::closed) {
       link_open_ = false;  // the child is leaving: its end closes at exit
       break;
     }
@@ -599,6 +567,7 @@ void relay_send(int dest, std::span<const RelayedMessage> messages) {
 std::optional<int> relay_try_receive(int source, int tag, Bytes& into) { return parent_link().take(source, tag, into); }
 
 void relay_wait(std::chrono::microseconds longest) {
+  if (parent_link().has_frame()) return;  // read already: the socket has no news of it
   if (longest.count() == 0) return std::this_thread::yield();
   const timespec limit{static_cast<time_t>(longest.count() / 1'000'000),
                        static_cast<long>(longest.count() % 1'000'000) * 1000};

@@ -1,14 +1,20 @@
 // Writer/Reader round trips: the fast paths and the Boost archive path agree byte for byte
 // with what they read back.
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <mpp/detail/frames.hpp>
 #include <mpp/detail/spare_wires.hpp>
 #include <mpp/detail/wire.hpp>
 #include <optional>
 #include <set>
+#include <string>
+#include <thread>
+#include <utility>
 #include <variant>
 
 namespace {
@@ -183,4 +189,89 @@ TEST(SpareWires, ABigWireIsFreedNotKept) {
   mpp::detail::give_back_wires(sent);
   EXPECT_TRUE(sent.empty());
   EXPECT_LT(mpp::detail::take_spare_wire().capacity(), std::size_t{1} << 20) << "a megabyte kept per task would add up";
+}
+
+namespace {
+
+/// The two ends of a socket pair, closed at the end of the test.
+struct SocketPair {
+  int ends[2] = {-1, -1};
+  SocketPair() { EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, ends), 0); }
+  ~SocketPair() {
+    for (int end : ends)
+      if (end >= 0) ::close(end);
+  }
+  void close_writer() { ::close(std::exchange(ends[1], -1)); }
+};
+
+mpp::detail::Bytes bytes_of(const std::string& text) { return {text.begin(), text.end()}; }
+
+}  // namespace
+
+TEST(Frames, ManyFramesOfEverySizeArriveWholeAndInOrder) {
+  using mpp::detail::Bytes;
+  using Got = mpp::detail::FrameReader::Got;
+  SocketPair link;
+  // Sizes around the reader's 64 KiB chunk and past the socket's buffer (the writer blocks
+  // until the reader takes the rest), empty and tiny ones between them.
+  std::vector<Bytes> frames;
+  for (const std::size_t size : {0, 1, 7, 8, 100, 65535, 65536, 65537, 300000, 3, 0, 1 << 20, 5}) {
+    Bytes frame(size);
+    for (std::size_t i = 0; i < size; ++i) frame[i] = static_cast<char>(i * 31 + size);
+    frames.push_back(std::move(frame));
+  }
+  std::thread writer([&] {
+    for (const auto& frame : frames) EXPECT_TRUE(mpp::detail::write_frame(link.ends[1], frame));
+    link.close_writer();
+  });
+  mpp::detail::FrameReader reader;
+  Bytes got;
+  for (const auto& frame : frames) {
+    ASSERT_EQ(reader.next(link.ends[0], got, true), Got::frame);
+    EXPECT_EQ(got, frame) << "a frame of " << frame.size() << " bytes";
+  }
+  EXPECT_EQ(reader.next(link.ends[0], got, true), Got::closed) << "the writer closed its end";
+  writer.join();
+}
+
+TEST(Frames, APartFrameIsNothingYetAndFramesReadTogetherWaitInTheBuffer) {
+  using mpp::detail::Bytes;
+  using Got = mpp::detail::FrameReader::Got;
+  SocketPair link;
+  mpp::detail::FrameReader reader;
+  Bytes got;
+  EXPECT_EQ(reader.next(link.ends[0], got, false), Got::nothing) << "nothing has arrived";
+  // One frame's bytes one at a time: nothing until the last.
+  const Bytes payload = bytes_of("hello");
+  std::uint64_t size = payload.size();
+  Bytes raw(reinterpret_cast<const char*>(&size), reinterpret_cast<const char*>(&size) + sizeof size);
+  raw.insert(raw.end(), payload.begin(), payload.end());
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    EXPECT_FALSE(reader.has_frame());
+    EXPECT_EQ(reader.next(link.ends[0], got, false), Got::nothing) << "after " << i << " bytes";
+    ASSERT_EQ(::send(link.ends[1], &raw[i], 1, 0), 1);
+  }
+  ASSERT_EQ(reader.next(link.ends[0], got, false), Got::frame);
+  EXPECT_EQ(got, payload);
+  // Two frames taken by one read: the second waits where poll cannot see it.
+  ASSERT_TRUE(mpp::detail::write_frame(link.ends[1], bytes_of("first")));
+  ASSERT_TRUE(mpp::detail::write_frame(link.ends[1], bytes_of("second")));
+  ASSERT_EQ(reader.next(link.ends[0], got, false), Got::frame);
+  EXPECT_EQ(got, bytes_of("first"));
+  EXPECT_TRUE(reader.has_frame());
+  ASSERT_EQ(reader.next(link.ends[0], got, false), Got::frame);
+  EXPECT_EQ(got, bytes_of("second"));
+  EXPECT_FALSE(reader.has_frame());
+  EXPECT_EQ(reader.next(link.ends[0], got, false), Got::nothing);
+}
+
+TEST(Frames, ASizeNoFrameOfOursCanHaveClosesTheLinkWithoutAllocatingIt) {
+  using Got = mpp::detail::FrameReader::Got;
+  SocketPair link;
+  const std::uint64_t huge = std::uint64_t{1} << 40;  // a terabyte: stray bytes, not a frame
+  ASSERT_EQ(::send(link.ends[1], &huge, sizeof huge, 0), static_cast<ssize_t>(sizeof huge));
+  mpp::detail::FrameReader reader;
+  mpp::detail::Bytes got;
+  EXPECT_EQ(reader.next(link.ends[0], got, true), Got::closed);
+  EXPECT_TRUE(got.empty());
 }

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "mpp/detail/backoff.hpp"
+#include "mpp/detail/frames.hpp"
 #include "mpp/detail/handoff.hpp"
 #include "mpp/detail/shared_space.hpp"
 #include "mpp/detail/wire.hpp"
@@ -91,6 +92,7 @@ class SupervisedChild {
   Reach reach_;
   int link_ = -1;
   bool link_open_ = true;
+  FrameReader reader_;
   std::unique_ptr<Outbox> outbox_;
   std::unique_ptr<RelayedSends> sends_;  // the child's messages on their way
   Bytes note_;
