@@ -696,7 +696,9 @@ void Engine::run_progress_thread() {
   std::unique_lock lock(idle_mutex_);
   while (!stopping_) {
     // A spinner left Processes running without kicking: their calls are ours to answer now.
-    if (take_over_soon_.exchange(false)) backoff.reset();
+    // Looked at before it is cleared: a write at every round would bounce the cache line that
+    // spinning waiters count themselves on.
+    if (take_over_soon_.load(std::memory_order_relaxed) && take_over_soon_.exchange(false)) backoff.reset();
     const auto pause = backoff.next_pause();
     if (pause.count() > 0) {
       // Announce the nap, then look for news: a submit either sees the nap and kicks, or we see it.

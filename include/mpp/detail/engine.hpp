@@ -337,8 +337,7 @@ class Engine {
   std::mutex wait_mutex_;
   std::condition_variable wait_cv_;
   std::atomic<int> waiters_{0};
-  std::atomic<int> spinning_waiters_{0};     // user threads driving progress themselves
-  std::atomic<bool> take_over_soon_{false};  // the last spinner left Processes running, unkicked
+  std::atomic<int> spinning_waiters_{0};  // user threads driving progress themselves
 
   std::mutex idle_mutex_;
   std::condition_variable idle_cv_;
@@ -346,6 +345,7 @@ class Engine {
   std::atomic<std::uint64_t> submissions_{0};
   bool kicked_ = false;  // work was submitted during a long nap
   bool stopping_ = false;
+  std::atomic<bool> take_over_soon_{false};  // the last spinner left Processes running, unkicked
   std::chrono::microseconds max_nap_;
   std::vector<Doorbell> doorbells_;  // by rank: rung after each message sent (detail/doorbell.hpp)
   ObjectServer objects_;
