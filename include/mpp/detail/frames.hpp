@@ -4,6 +4,8 @@
 // reads whatever has arrived in one recv and takes the frames from its buffer, so a stream of
 // small frames costs a system call per buffer, not two per frame (plus a poll).
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <span>
 
 #include "mpp/detail/wire.hpp"
