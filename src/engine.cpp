@@ -1,5 +1,7 @@
 #include "mpp/detail/engine.hpp"
 
+#include <sys/prctl.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -22,6 +24,7 @@ constexpr int max_batches_in_flight = 2;  // one running, one waiting: a worker 
 constexpr std::size_t max_tasks_per_batch = 512;
 constexpr std::size_t max_batch_bytes = std::size_t{64} << 20;  // joined tasks stay far below max_message_bytes
 constexpr std::chrono::microseconds long_nap(1000);             // naps this long are cut short by a submit
+constexpr unsigned long timer_slack_ns = 1000;                  // how late the progress thread's naps may end
 
 }  // namespace
 
@@ -692,6 +695,10 @@ void Engine::refuse_wait_in_callback() {
 }
 
 void Engine::run_progress_thread() {
+  // Its naps end on time: with the default 50 us of timer slack a 20 us nap lasted ~70 us, and
+  // each call a Process made while the thread napped between calls waited that out (Manager
+  // dict sets from one process, alternating runs: 3.2e4/s against 2.0e4).
+  ::prctl(PR_SET_TIMERSLACK, timer_slack_ns, 0, 0, 0);
   Backoff backoff(std::chrono::microseconds(50), std::chrono::microseconds(20), max_nap_);
   std::unique_lock lock(idle_mutex_);
   while (!stopping_) {
